@@ -1,0 +1,142 @@
+"""The ``openlisten`` command: a thin shell over the embedded API and the server."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from openlisten.config import Settings
+from openlisten.errors import OpenListenError
+
+__all__ = ["main"]
+
+#: Show a progress bar for audio longer than this, in seconds.
+_PROGRESS_MIN_DURATION_S = 30.0
+
+
+def _engine_options(func: Any) -> Any:
+    """Options shared by every command that runs the engine."""
+    options = [
+        click.option("--model", "model_source", help="Default model: tiny.en (bundled), a directory, or a name."),
+        click.option(
+            "--model-map",
+            multiple=True,
+            metavar="NAME=MODEL",
+            help="Run MODEL for the Deepgram model NAME (repeatable), e.g. whisper-small=small.en.",
+        ),
+        click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the model runs."),
+        click.option("--compute-type", help="CTranslate2 compute type (default: int8 on CPU, float16 on CUDA)."),
+        click.option("--threads", "cpu_threads", type=int, help="CPU threads for the model (0: all cores)."),
+        click.option("--beam-size", type=int, help="Beam width; 1 is greedy."),
+    ]
+    for option in reversed(options):
+        func = option(func)
+    return func
+
+
+def _settings(**given: Any) -> Settings:
+    """Settings from the environment, overridden by the options given on the command line."""
+    overrides = {k: v for k, v in given.items() if v not in (None, (), False)}
+    if "model_source" in overrides:
+        overrides["model"] = overrides.pop("model_source")
+    if "model_map" in overrides:
+        overrides["model_map"] = dict(_pair(item) for item in overrides["model_map"])
+    if "api_keys" in overrides:
+        overrides["api_keys"] = list(overrides["api_keys"])
+    return Settings(**overrides)
+
+
+def _pair(item: str) -> tuple[str, str]:
+    name, sep, value = item.partition("=")
+    if not sep or not name or not value:
+        raise click.BadParameter(f"expected NAME=MODEL, got {item!r}")
+    return name, value
+
+
+@click.group()
+@click.version_option(package_name="openlisten")
+def main() -> None:
+    """OpenListen: Deepgram-compatible speech-to-text on your own hardware."""
+
+
+@main.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port to bind (default 8080).")
+@click.option("--api-key", "api_keys", multiple=True, help="Accept this API key (repeatable).")
+@click.option("--api-keys-file", type=click.Path(exists=True, dir_okay=False, path_type=Path), help="File of keys.")
+@click.option("--no-auth", is_flag=True, help="Development mode: accept requests without a key.")
+@click.option("--allow-private-urls", is_flag=True, help="Let {url} requests fetch private and loopback hosts.")
+@click.option("--max-upload-bytes", type=int, help="Largest request body, in bytes.")
+@_engine_options
+def serve(**given: Any) -> None:
+    """Serve Deepgram's /v1/listen API over HTTP."""
+    import uvicorn
+
+    from openlisten.api.app import create_app
+
+    settings = _settings(**given)
+    app = create_app(settings)
+    app.state.services.transcriber.models.load(app.state.services.transcriber.models.resolve("default"))
+    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+
+
+@main.command()
+@click.argument("source")
+@click.option("--json", "as_json", is_flag=True, help="Print the full Deepgram JSON response.")
+@click.option("--smart-format/--no-smart-format", default=True, show_default=True, help="Formatted text.")
+@click.option("--punctuate/--no-punctuate", default=True, show_default=True, help="Punctuation and capitals.")
+@click.option("--multichannel", is_flag=True, help="Transcribe each channel separately.")
+@click.option("--language", help="BCP-47 language (multilingual models).")
+@click.option("--deepgram-model", "model", default="nova-3", show_default=True, help="Deepgram model name.")
+@click.option("--encoding", help="Raw audio encoding (linear16, mulaw, …).")
+@click.option("--sample-rate", type=int, help="Sample rate of raw audio.")
+@click.option("--channels", type=int, help="Channels of raw audio.")
+@click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Any /v1/listen parameter.")
+@_engine_options
+def transcribe(source: str, as_json: bool, params: tuple[str, ...], multichannel: bool, **given: Any) -> None:
+    """Transcribe SOURCE (a file or an http(s) URL) with the embedded engine and print the transcript."""
+    from openlisten.embedded import transcribe as run_transcription
+    from openlisten.transcriber import Transcriber
+
+    request = {k: given.pop(k) for k in ("smart_format", "punctuate", "language", "model", "encoding")}
+    request.update(sample_rate=given.pop("sample_rate"), channels=given.pop("channels"), multichannel=multichannel)
+    request.update(_pair(p) for p in params)
+    transcriber = Transcriber(_settings(**given))
+    with _ProgressBar() as bar:
+        try:
+            response = run_transcription(source, transcriber=transcriber, progress=bar.update, **request)
+        except (OpenListenError, OSError) as exc:
+            raise click.ClickException(getattr(exc, "message", None) or str(exc)) from exc
+    if as_json:
+        click.echo(json.dumps(response.model_dump(exclude_none=True), indent=2))
+        return
+    for index, channel in enumerate(response.results.channels):
+        prefix = f"[channel {index}] " if len(response.results.channels) > 1 else ""
+        click.echo(prefix + channel.alternatives[0].transcript)
+
+
+class _ProgressBar:
+    """A tqdm bar on stderr over seconds of audio, shown only for long audio."""
+
+    def __init__(self) -> None:
+        self._bar: Any = None
+
+    def __enter__(self) -> _ProgressBar:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+    def update(self, done_s: float, total_s: float) -> None:
+        if self._bar is None:
+            if total_s < _PROGRESS_MIN_DURATION_S:
+                return
+            from tqdm import tqdm
+
+            self._bar = tqdm(total=round(total_s, 1), unit="s", desc="transcribing", file=sys.stderr, leave=False)
+        self._bar.update(round(done_s - self._bar.n, 1))

@@ -1,0 +1,1 @@
+"""The recognition engine: model loading, the recognizer interface and its records."""

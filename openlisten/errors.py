@@ -1,0 +1,109 @@
+"""The whole OpenListen exception tree.
+
+Each class carries the Deepgram ``err_code``, the HTTP status a REST reply uses and the close code a
+WebSocket uses, so that ``api/errors.py`` turns any of them into Deepgram's error shape in one place
+(spec/listen-v1.md §7)::
+
+    OpenListenError
+    ├── RequestError                 400  the client sent something we cannot use
+    │   ├── InvalidParameter         400  a known query parameter has a malformed value
+    │   ├── UnsupportedEncoding      400  an encoding name we do not decode
+    │   ├── AudioDecodeError         400  the bytes are not audio we can decode
+    │   ├── URLFetchError            400  a `{"url": ...}` could not be fetched
+    │   ├── UnsupportedFeature       400  an option this server does not implement
+    │   └── PayloadTooLarge          413  the body or the fetched file is over the cap
+    ├── AuthError                    401  missing or wrong credentials
+    ├── CapacityError                429  over a concurrency limit (the SDK retries it)
+    └── InternalError                500  our bug; logged with the request_id
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "AudioDecodeError",
+    "AuthError",
+    "CapacityError",
+    "InternalError",
+    "InvalidParameter",
+    "OpenListenError",
+    "PayloadTooLarge",
+    "RequestError",
+    "URLFetchError",
+    "UnsupportedEncoding",
+    "UnsupportedFeature",
+]
+
+
+class OpenListenError(Exception):
+    """Base of every error OpenListen raises on purpose."""
+
+    err_code = "INTERNAL_SERVER_ERROR"
+    http_status = 500
+    #: WebSocket close code (RFC 6455 §7.4.1); 1011 is "internal error".
+    close_code = 1011
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class RequestError(OpenListenError):
+    """The client sent something this server cannot use."""
+
+    err_code = "Bad Request"
+    http_status = 400
+    close_code = 1008
+
+
+class InvalidParameter(RequestError):
+    """A known query parameter has a malformed or unsupported value."""
+
+    err_code = "INVALID_QUERY_PARAMETER"
+
+
+class UnsupportedEncoding(RequestError):
+    """The declared raw `encoding` is not one this server decodes."""
+
+    err_code = "INVALID_QUERY_PARAMETER"
+
+
+class AudioDecodeError(RequestError):
+    """The bytes could not be decoded as audio (corrupt, unsupported, or not audio at all)."""
+
+
+class URLFetchError(RequestError):
+    """The audio URL could not be fetched, or is not allowed."""
+
+
+class UnsupportedFeature(RequestError):
+    """The request asks for a feature this server does not implement."""
+
+    err_code = "UNSUPPORTED_FEATURE"
+
+
+class PayloadTooLarge(RequestError):
+    """The upload or the fetched file is larger than the configured cap."""
+
+    err_code = "PAYLOAD_TOO_LARGE"
+    http_status = 413
+    close_code = 1009
+
+
+class AuthError(OpenListenError):
+    """Missing, malformed or wrong credentials."""
+
+    err_code = "INVALID_AUTH"
+    http_status = 401
+    close_code = 1008
+
+
+class CapacityError(OpenListenError):
+    """A concurrency limit is reached; the client may retry later."""
+
+    err_code = "TOO_MANY_REQUESTS"
+    http_status = 429
+    close_code = 1013
+
+
+class InternalError(OpenListenError):
+    """Something failed inside OpenListen; never the client's fault."""

@@ -1,0 +1,1 @@
+"""Deepgram features: functions of transcript records and their options, one module each."""

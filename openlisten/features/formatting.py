@@ -1,0 +1,289 @@
+"""Word formatting: Deepgram's ``punctuate``, ``smart_format``, ``numerals`` and ``filler_words``.
+
+Whisper always writes punctuated, capitalized text. This module turns its words into Deepgram's two
+forms (spec/listen-v1.md §4.7, §4.10): ``word``, always lower case without punctuation, and
+``punctuated_word``, the display form, which keeps Whisper's punctuation when asked for. The steps::
+
+    split → drop fillers and bare punctuation → numbers → years → money and percent → capitalize
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, replace
+
+from text_to_num import alpha2digit
+
+from openlisten.engine.types import Word
+from openlisten.transcript import TranscriptWord
+
+__all__ = ["FormatOptions", "format_words", "join_transcript"]
+
+#: Deepgram writes a lone number below ten as a word ("one of them", "five dogs") and larger ones as
+#: digits; text2num's ``threshold`` draws the same line.
+_SMALL_NUMBER_LIMIT = 10
+#: The longest run of words read as one number ("one million two hundred thousand and forty five").
+_MAX_NUMBER_WORDS = 12
+
+_FILLERS = frozenset({"uh", "um", "uh-huh", "mm-hmm", "hmm", "er", "ah", "uhm", "umm", "hm", "mhm"})
+_MULTIPLIERS = frozenset({"hundred", "thousand", "million", "billion", "trillion"})
+_CARDINALS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety"
+)
+_ORDINALS = (
+    "first second third fourth fifth sixth seventh eighth ninth tenth eleventh twelfth thirteenth fourteenth "
+    "fifteenth sixteenth seventeenth eighteenth nineteenth twentieth thirtieth fortieth fiftieth sixtieth "
+    "seventieth eightieth ninetieth hundredth thousandth millionth billionth"
+)
+_NUMBER_WORDS = frozenset({*_CARDINALS.split(), *_ORDINALS.split(), *_MULTIPLIERS, "and", "point"})
+_PERCENT_WORDS = frozenset({"percent"})
+_DOLLAR_WORDS = frozenset({"dollar", "dollars"})
+_CENT_WORDS = frozenset({"cent", "cents"})
+
+_LEADING_PUNCTUATION_RE = re.compile(r"^\W+")
+_TRAILING_PUNCTUATION_RE = re.compile(r"\W+$")
+_DIGIT_GROUP_COMMA_RE = re.compile(r"(?<=\d),(?=\d)")
+#: What text2num writes for one number: "25", "1000000", "3.5", "21st".
+_NUMBER_RE = re.compile(r"\d[\d.,]*(?:st|nd|rd|th)?")
+#: An amount of money or a percentage: "5", "1,000", "3.5".
+_AMOUNT_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_CLOSING_MARKS = "\"')]}»”’"
+
+
+@dataclass(frozen=True)
+class FormatOptions:
+    """Which of Deepgram's formatting features to apply."""
+
+    #: Keep Whisper's punctuation and capitals in ``punctuated_word`` and the transcript.
+    punctuate: bool = False
+    #: As ``punctuate``, plus numbers, years, percentages and money written as digits.
+    smart_format: bool = False
+    #: Write number words as digits ("nine hundred" → "900"), without punctuation of its own.
+    numerals: bool = False
+    #: Keep filler words ("uh", "um", …); they are left out otherwise.
+    filler_words: bool = False
+
+    @property
+    def punctuated(self) -> bool:
+        """Whether ``punctuated_word`` and the transcript show punctuation and capitals."""
+        return self.punctuate or self.smart_format
+
+
+@dataclass(frozen=True)
+class _Token:
+    """A word on its way through the steps: its display text, with punctuation, and its times."""
+
+    text: str
+    start_s: float
+    end_s: float
+    confidence: float
+    #: The digits when this token is a number written from words, else None.
+    number: str | None = None
+
+
+_Finder = Callable[[Sequence[_Token], int], tuple[int, _Token] | None]
+
+
+def format_words(words: Sequence[Word], options: FormatOptions) -> list[TranscriptWord]:
+    """Turn the recognizer's words into transcript words, formatted as ``options`` asks."""
+    tokens = _drop(_split(words), _is_bare_punctuation)
+    if not options.filler_words:
+        tokens = _drop(tokens, _is_filler)
+    if options.numerals or options.smart_format:
+        tokens = _merge_spans(_merge_spans(tokens, _find_number), _find_year)
+    if options.smart_format:
+        tokens = _merge_spans(tokens, _find_money_or_percent)
+    if options.punctuated:
+        tokens = _capitalize_sentences(tokens)
+    return [_to_transcript_word(token, options.punctuated) for token in tokens]
+
+
+def join_transcript(words: Sequence[TranscriptWord], options: FormatOptions) -> str:
+    """The ``transcript`` text of ``words``: their display forms joined by single spaces."""
+    return " ".join(word.punctuated_word if options.punctuated else word.word for word in words)
+
+
+# Text helpers.
+
+
+def _edges(text: str) -> tuple[str, str, str]:
+    """Split ``text`` into leading punctuation, core and trailing punctuation ("…" is all trailing)."""
+    rest = _TRAILING_PUNCTUATION_RE.sub("", text)
+    core = _LEADING_PUNCTUATION_RE.sub("", rest)
+    return rest[: len(rest) - len(core)], core, text[len(rest) :]
+
+
+def _normalize(text: str) -> str:
+    """Deepgram's ``word``: lower case, no punctuation at the edges, no commas between digit groups."""
+    return _DIGIT_GROUP_COMMA_RE.sub("", _edges(text)[1]).lower()
+
+
+def _ends_sentence(text: str) -> bool:
+    trailing = _edges(text)[2].rstrip(_CLOSING_MARKS)
+    # An ellipsis marks a pause more often than the end of a sentence.
+    return trailing.endswith((".", "?", "!")) and not trailing.endswith("..")
+
+
+def _is_number_word(word: str) -> bool:
+    return bool(word) and all(part in _NUMBER_WORDS for part in word.split("-"))
+
+
+# Steps.
+
+
+def _split(words: Sequence[Word]) -> list[_Token]:
+    """One token per whitespace-separated piece of each word, in time order, each with start_s <= end_s."""
+    tokens = [
+        _Token(piece, word.start_s, max(word.start_s, word.end_s), word.confidence)
+        for word in words
+        for piece in word.text.split()
+    ]
+    return sorted(tokens, key=lambda token: token.start_s)
+
+
+def _is_bare_punctuation(token: _Token) -> bool:
+    return not _normalize(token.text)
+
+
+def _is_filler(token: _Token) -> bool:
+    return _normalize(token.text) in _FILLERS
+
+
+def _drop(tokens: Sequence[_Token], unwanted: Callable[[_Token], bool]) -> list[_Token]:
+    """Leave out unwanted tokens; the end of a sentence one carried moves onto the token before it."""
+    kept: list[_Token] = []
+    for token in tokens:
+        if not unwanted(token):
+            kept.append(token)
+        elif kept and _ends_sentence(token.text):
+            lead, core, _ = _edges(kept[-1].text)
+            kept[-1] = replace(kept[-1], text=lead + core + _edges(token.text)[2])
+    return kept
+
+
+def _merge_spans(tokens: Sequence[_Token], find: _Finder) -> list[_Token]:
+    """Scan left to right, replacing each span ``find`` recognizes by the one token it builds."""
+    merged: list[_Token] = []
+    index = 0
+    while index < len(tokens):
+        span = find(tokens, index)
+        if span is None:
+            merged.append(tokens[index])
+            index += 1
+        else:
+            index, token = span
+            merged.append(token)
+    return merged
+
+
+def _merge(tokens: Sequence[_Token], formatted: str, number: str | None = None) -> _Token:
+    """One token for ``tokens``, written ``formatted`` between the first's lead and the last's trail."""
+    text = _edges(tokens[0].text)[0] + formatted + _edges(tokens[-1].text)[2]
+    end_s = max(token.end_s for token in tokens)
+    confidence = min(token.confidence for token in tokens)
+    return _Token(text, tokens[0].start_s, end_s, confidence, number)
+
+
+def _find_number(tokens: Sequence[_Token], start: int) -> tuple[int, _Token] | None:
+    """The longest run of number words from ``start`` that text2num writes as one number."""
+    for end in range(_number_run_end(tokens, start), start, -1):
+        spoken = " ".join(_normalize(token.text) for token in tokens[start:end])
+        if end - start == 1 and spoken in _MULTIPLIERS:
+            continue  # "a hundred", "thousands of": a bare multiplier reads better as a word.
+        digits = str(alpha2digit(spoken, "en", threshold=_SMALL_NUMBER_LIMIT))
+        if _NUMBER_RE.fullmatch(digits):
+            return end, _merge(tokens[start:end], digits, number=digits)
+    return None
+
+
+def _number_run_end(tokens: Sequence[_Token], start: int) -> int:
+    """The end of the run of number words from ``start``; punctuation inside the run ends it."""
+    end = start
+    while end < len(tokens) and end - start < _MAX_NUMBER_WORDS:
+        lead, core, trail = _edges(tokens[end].text)
+        if not _is_number_word(core.lower()) or (lead and end > start):
+            break
+        end += 1
+        if trail:
+            break
+    return end
+
+
+def _find_year(tokens: Sequence[_Token], start: int) -> tuple[int, _Token] | None:
+    """Two numbers said as a year: "nineteen ninety nine" → "1999", "twenty twenty four" → "2024"."""
+    pair = tokens[start : start + 2]
+    if len(pair) < 2 or _edges(pair[0].text)[2] or _edges(pair[1].text)[0]:
+        return None
+    century, year = pair[0].number or "", pair[1].number or ""
+    if century.isdigit() and year.isdigit() and 11 <= int(century) <= 20 and 10 <= int(year) <= 99:
+        return start + 2, _merge(pair, century + year, number=century + year)
+    return None
+
+
+def _find_money_or_percent(tokens: Sequence[_Token], start: int) -> tuple[int, _Token] | None:
+    """Money and percentages: "25 percent" → "25%", "five dollars" → "$5", "20 dollars and 50 cents" → "$20.50"."""
+    amount = _amount(tokens[start])
+    if amount is None or start + 1 >= len(tokens):
+        return None
+    unit = _normalize(tokens[start + 1].text)
+    if unit in _PERCENT_WORDS:
+        return start + 2, _merge(tokens[start : start + 2], amount + "%")
+    if unit not in _DOLLAR_WORDS:
+        return None
+    cents = _find_cents(tokens, start + 2) if "." not in amount and not _edges(tokens[start + 1].text)[2] else None
+    if cents is None:
+        return start + 2, _merge(tokens[start : start + 2], "$" + amount)
+    end, cents_digits = cents
+    return end, _merge(tokens[start:end], f"${amount}.{cents_digits}")
+
+
+def _find_cents(tokens: Sequence[_Token], start: int) -> tuple[int, str] | None:
+    """The cents after an amount of dollars ("and fifty cents"): the span's end and two digits."""
+    if start < len(tokens) and tokens[start].text.lower() == "and":
+        start += 1
+    if start + 1 >= len(tokens) or _normalize(tokens[start + 1].text) not in _CENT_WORDS:
+        return None
+    cents = _amount(tokens[start])
+    if cents is None or not cents.isdigit() or int(cents) > 99:
+        return None
+    return start + 2, cents.zfill(2)
+
+
+def _amount(token: _Token) -> str | None:
+    """The digits of a number token with no trailing punctuation, small number words included."""
+    _, core, trail = _edges(token.text)
+    if trail:
+        return None
+    if token.number is not None:
+        digits = token.number
+    elif _is_number_word(core.lower()):
+        digits = str(alpha2digit(core.lower(), "en", threshold=0))
+    else:
+        digits = core
+    return digits if _AMOUNT_RE.fullmatch(digits) else None
+
+
+def _capitalize_sentences(tokens: Sequence[_Token]) -> list[_Token]:
+    """Capitalize the first token, and each one after the end of a sentence."""
+    capitalized: list[_Token] = []
+    starts_sentence = True
+    for token in tokens:
+        if starts_sentence:
+            lead, core, trail = _edges(token.text)
+            token = replace(token, text=lead + core[:1].upper() + core[1:] + trail)
+        capitalized.append(token)
+        starts_sentence = _ends_sentence(token.text)
+    return capitalized
+
+
+def _to_transcript_word(token: _Token, punctuated: bool) -> TranscriptWord:
+    word = _normalize(token.text)
+    return TranscriptWord(
+        word=word,
+        punctuated_word=token.text if punctuated else word,
+        start_s=token.start_s,
+        end_s=token.end_s,
+        confidence=token.confidence,
+    )

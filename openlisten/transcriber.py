@@ -1,0 +1,165 @@
+"""The prerecorded pipeline: bytes → audio → engine → words → features → `Transcript`.
+
+One `Transcriber` serves the server and the embedded API; it holds the shared model manager and
+scheduler and no per-request state.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import uuid
+from collections.abc import Callable
+from statistics import fmean
+
+import numpy as np
+
+from openlisten.audio import RawFormat, decode_audio
+from openlisten.config import Settings
+from openlisten.engine.models import ModelManager, ModelSpec
+from openlisten.engine.recognizer import RecognitionOptions, Recognizer, WhisperRecognizer
+from openlisten.engine.scheduler import Priority, Scheduler
+from openlisten.engine.types import Word
+from openlisten.errors import InvalidParameter, PayloadTooLarge
+from openlisten.features.formatting import FormatOptions, format_words, join_transcript
+from openlisten.options import ListenOptions
+from openlisten.transcript import ChannelTranscript, ModelInfo, Transcript
+
+__all__ = ["ProgressCallback", "Transcriber"]
+
+#: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
+ProgressCallback = Callable[[float, float], None]
+
+#: Raw encodings that carry no sample rate of their own, so Deepgram requires `sample_rate`.
+_RATE_REQUIRED = frozenset({"linear16", "linear32", "mulaw", "alaw"})
+
+
+class Transcriber:
+    """Transcribes whole recordings with the shared models and scheduler."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        models: ModelManager | None = None,
+        scheduler: Scheduler | None = None,
+        recognizer_for: Callable[[ModelSpec], Recognizer] | None = None,
+    ) -> None:
+        self.settings = settings or Settings()
+        self.models = models or ModelManager(self.settings)
+        self.scheduler = scheduler or Scheduler()
+        self._recognizer_for = recognizer_for or (lambda spec: WhisperRecognizer(self.models.load(spec)))
+
+    def recognizer(self, spec: ModelSpec) -> Recognizer:
+        """The recognizer running `spec` (loads the model on first use)."""
+        return self._recognizer_for(spec)
+
+    def transcribe(
+        self,
+        data: bytes,
+        options: ListenOptions,
+        *,
+        request_id: str | None = None,
+        progress: ProgressCallback | None = None,
+    ) -> Transcript:
+        """Transcribe encoded audio `data` as `options` ask."""
+        created = _now_rfc3339()
+        spec = self.models.resolve(options.model)
+        language = _whisper_language(options, spec)
+        audio = decode_audio(data, _raw_format(options))
+        if audio.duration_s > self.settings.max_audio_duration_s:
+            raise PayloadTooLarge(
+                f"audio is {audio.duration_s:.0f} s long; this server accepts at most "
+                f"{self.settings.max_audio_duration_s:.0f} s"
+            )
+        recognizer = self.recognizer(spec)
+        recognition_options = RecognitionOptions(language=language, beam_size=self.settings.beam_size)
+        tracks = [audio.channel(i) for i in range(audio.channels)] if options.multichannel else [audio.mixed()]
+        results = tuple(
+            self._transcribe_track(
+                recognizer, track, recognition_options, options, _track_progress(progress, i, len(tracks))
+            )
+            for i, track in enumerate(tracks)
+        )
+        return Transcript(
+            request_id=request_id or str(uuid.uuid4()),
+            sha256=hashlib.sha256(data).hexdigest(),
+            created=created,
+            duration_s=round(audio.duration_s, 6),
+            channels=audio.channels,
+            model=ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper"),
+            results=results,
+            tags=options.tag,
+            extra=dict(options.extra),
+        )
+
+    def _transcribe_track(
+        self,
+        recognizer: Recognizer,
+        samples: np.ndarray,
+        recognition_options: RecognitionOptions,
+        options: ListenOptions,
+        progress: ProgressCallback | None,
+    ) -> ChannelTranscript:
+        recognition = self.scheduler.run(
+            Priority.PRERECORDED, lambda: recognizer.recognize(samples, recognition_options)
+        )
+        words: list[Word] = []
+        for segment in self.scheduler.iterate(Priority.PRERECORDED, recognition.segments):
+            words.extend(segment.words)
+            if progress:
+                progress(min(segment.end_s, recognition.duration_s), recognition.duration_s)
+        if progress:
+            progress(recognition.duration_s, recognition.duration_s)
+        format_options = FormatOptions(
+            punctuate=options.punctuate,
+            smart_format=options.smart_format,
+            numerals=options.numerals,
+            filler_words=options.filler_words,
+        )
+        formatted = format_words(words, format_options)
+        detected = options.detect_language
+        return ChannelTranscript(
+            words=tuple(formatted),
+            transcript=join_transcript(formatted, format_options),
+            confidence=round(fmean(w.confidence for w in formatted), 4) if formatted else 0.0,
+            detected_language=recognition.language if detected else None,
+            language_confidence=round(recognition.language_probability, 4) if detected else None,
+        )
+
+
+def _raw_format(options: ListenOptions) -> RawFormat | None:
+    if options.encoding is None:
+        return None
+    if options.sample_rate is None:
+        if options.encoding in _RATE_REQUIRED:
+            raise InvalidParameter(f"sample_rate is required with encoding={options.encoding}")
+        return RawFormat(options.encoding, 0, options.channels)
+    return RawFormat(options.encoding, options.sample_rate, options.channels)
+
+
+def _whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
+    """The language code Whisper decodes in; None lets a multilingual model detect it."""
+    primary = options.language.split("-")[0].lower()
+    if spec.english_only:
+        if primary != "en":
+            raise InvalidParameter(
+                f"language {options.language!r} is not available with model {spec.name!r}, "
+                f"which runs the English-only {spec.source}"
+            )
+        return "en"
+    if options.detect_language or primary == "multi":
+        return None
+    return primary
+
+
+def _track_progress(progress: ProgressCallback | None, track: int, tracks: int) -> ProgressCallback | None:
+    """Progress of one track of a multichannel job, reported as part of one bar over all tracks."""
+    if progress is None:
+        return None
+    return lambda done, total: progress(track * total + done, total * tracks)
+
+
+def _now_rfc3339() -> str:
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

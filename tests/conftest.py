@@ -1,0 +1,80 @@
+"""Shared fixtures: a clean environment, espeak-ng speech, and real speech from ../shared/eval-public."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+import wave
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EVAL = REPO.parent / "shared" / "eval-public"
+JFK_FLAC = EVAL / "data" / "whisper" / "jfk.flac"
+JFK_TEXT = "and so my fellow americans ask not what your country can do for you ask what you can do for your country"
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No OPENLISTEN_* setting leaks into a test; loopback never goes through a proxy."""
+    for name in list(os.environ):
+        if name.startswith("OPENLISTEN_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost,::1")
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost,::1")
+
+
+def espeak_samples(text: str, voice: str = "en-us", speed_wpm: int = 150) -> tuple[np.ndarray, int]:
+    """Speech for `text` from espeak-ng: int16 mono samples and their rate."""
+    if shutil.which("espeak-ng") is None:
+        pytest.fail("espeak-ng is not installed (apt-get install espeak-ng; .ci/run does this)")
+    wav = subprocess.run(
+        ["espeak-ng", "-v", voice, "-s", str(speed_wpm), "--stdout", text], check=True, capture_output=True
+    ).stdout
+    with wave.open(io.BytesIO(wav)) as reader:
+        rate = reader.getframerate()
+        samples = np.frombuffer(reader.readframes(reader.getnframes()), dtype="<i2")
+    return samples, rate
+
+
+def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
+    """A 16-bit PCM WAV of int16 `samples`, shape (frames,) or (frames, channels)."""
+    frames = samples if samples.ndim == 2 else samples[:, None]
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as writer:
+        writer.setnchannels(frames.shape[1])
+        writer.setsampwidth(2)
+        writer.setframerate(rate)
+        writer.writeframes(frames.astype("<i2").tobytes())
+    return buffer.getvalue()
+
+
+@pytest.fixture(scope="session")
+def speak() -> Callable[..., bytes]:
+    """``speak("text")``: a WAV of espeak-ng saying it, with a little silence around it."""
+    cache: dict[tuple[str, str], bytes] = {}
+
+    def make(text: str, voice: str = "en-us") -> bytes:
+        if (text, voice) not in cache:
+            samples, rate = espeak_samples(text, voice)
+            pad = np.zeros(rate // 4, dtype=np.int16)
+            cache[text, voice] = wav_bytes(np.concatenate([pad, samples, pad]), rate)
+        return cache[text, voice]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def jfk_flac() -> bytes:
+    """11 s of real speech: JFK's "ask not what your country can do for you"."""
+    return JFK_FLAC.read_bytes()
+
+
+def words_of(text: str) -> list[str]:
+    """Lower-case words without punctuation, for comparing transcripts."""
+    return "".join(c if c.isalnum() or c in " '" else " " for c in text.lower()).split()

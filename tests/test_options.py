@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import pytest
+
+from openlisten.errors import InvalidParameter, UnsupportedEncoding, UnsupportedFeature
+from openlisten.options import ListenOptions
+
+
+def parse(query: str) -> ListenOptions:
+    from urllib.parse import parse_qsl
+
+    return ListenOptions.from_query(parse_qsl(query, keep_blank_values=True))
+
+
+def test_defaults() -> None:
+    options = parse("")
+    assert options == ListenOptions()
+    assert options.model == "nova-3" and not options.punctuate and options.channels == 1
+
+
+def test_booleans_numbers_and_lists() -> None:
+    options = parse("model=nova-2&punctuate=true&smart_format=false&sample_rate=8000&channels=2&tag=a&tag=b+c")
+    assert options.model == "nova-2"
+    assert options.punctuate is True and options.smart_format is False
+    assert options.sample_rate == 8000 and options.channels == 2
+    assert options.tag == ("a", "b c")
+
+
+def test_float_form_of_an_integer_is_accepted() -> None:
+    assert parse("sample_rate=16000.0").sample_rate == 16000
+
+
+def test_extra_in_both_forms_last_wins() -> None:
+    options = parse("extra=team%3Aqa&extra=team%3Asupport&extra%5Bregion%5D=eu")
+    assert dict(options.extra) == {"team": "support", "region": "eu"}
+
+
+def test_unknown_parameters_are_ignored() -> None:
+    assert parse("no_such=1&version=latest&mip_opt_out=true") == ListenOptions()
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "punctuate=yes",
+        "sample_rate=fast",
+        "sample_rate=8000.5",
+        "channels=0",
+        "channels=99",
+        "extra=novalue",
+        "sample_rate=10",
+        "model=",
+        "tag=" + "x" * 129,
+    ],
+)
+def test_malformed_values_are_invalid(query: str) -> None:
+    with pytest.raises(InvalidParameter):
+        parse(query)
+
+
+def test_unknown_encoding() -> None:
+    with pytest.raises(UnsupportedEncoding, match="pcm_s24be"):
+        parse("encoding=pcm_s24be")
+    assert parse("encoding=MULAW").encoding == "mulaw"
+
+
+@pytest.mark.parametrize("name", ["summarize=v2", "sentiment=true", "diarize=true", "redact=pci", "search=fox"])
+def test_unsupported_features_are_refused(name: str) -> None:
+    with pytest.raises(UnsupportedFeature):
+        parse(name)
+
+
+def test_unsupported_feature_switched_off_is_fine() -> None:
+    assert parse("diarize=false&sentiment=false") == ListenOptions()
