@@ -33,8 +33,6 @@ UNSUPPORTED_FEATURES = (
     "diarize_model",
     "redact",
     "search",
-    "paragraphs",
-    "utterances",
     "dictation",
     "measurements",
     "profanity_filter",
@@ -77,6 +75,12 @@ class ListenOptions:
     sample_rate: int | None = None
     #: Interleaved channels of raw audio.
     channels: int = 1
+    #: Group sentences into ``paragraphs`` (switches punctuation on).
+    paragraphs: bool = False
+    #: Split the transcript into ``results.utterances``.
+    utterances: bool = False
+    #: Seconds of silence that end an utterance.
+    utt_split: float = 0.8
     #: Usage labels echoed as ``metadata.tags``.
     tag: tuple[str, ...] = ()
     #: ``key:value`` pairs echoed as ``metadata.extra``.
@@ -140,6 +144,14 @@ def _parse(name: str, raw: list[str]) -> object:
         if lowered in _FALSE:
             return False
         raise InvalidParameter(f"{name} must be true or false, got {value!r}")
+    if kind is float:
+        try:
+            number = float(value)
+        except ValueError:
+            number = float("nan")
+        if not 0 < number < 3600:
+            raise InvalidParameter(f"{name} must be a positive number of seconds, got {value!r}")
+        return number
     if kind is int:
         try:
             return int(float(value)) if float(value).is_integer() else _bad_int(name, value)
@@ -165,6 +177,9 @@ _KINDS: dict[str, type] = {
     "filler_words": bool,
     "multichannel": bool,
     "detect_language": bool,
+    "paragraphs": bool,
+    "utterances": bool,
+    "utt_split": float,
     "encoding": str,
     "sample_rate": int,
     "channels": int,

@@ -22,6 +22,8 @@ from openlisten.engine.scheduler import Priority, Scheduler
 from openlisten.engine.types import Word
 from openlisten.errors import InvalidParameter, PayloadTooLarge
 from openlisten.features.formatting import FormatOptions, format_words, join_transcript
+from openlisten.features.paragraphs import build_paragraphs
+from openlisten.features.utterances import split_utterances
 from openlisten.options import ListenOptions
 from openlisten.transcript import ChannelTranscript, ModelInfo, Transcript
 
@@ -81,6 +83,11 @@ class Transcriber:
             )
             for i, track in enumerate(tracks)
         )
+        utterances = None
+        if options.utterances:
+            utterances = tuple(
+                u for i, result in enumerate(results) for u in split_utterances(result.words, i, options.utt_split)
+            )
         return Transcript(
             request_id=request_id or str(uuid.uuid4()),
             sha256=hashlib.sha256(data).hexdigest(),
@@ -89,6 +96,7 @@ class Transcriber:
             channels=audio.channels,
             model=ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper"),
             results=results,
+            utterances=utterances,
             tags=options.tag,
             extra=dict(options.extra),
         )
@@ -112,7 +120,7 @@ class Transcriber:
         if progress:
             progress(recognition.duration_s, recognition.duration_s)
         format_options = FormatOptions(
-            punctuate=options.punctuate,
+            punctuate=options.punctuate or options.paragraphs,
             smart_format=options.smart_format,
             numerals=options.numerals,
             filler_words=options.filler_words,
@@ -125,6 +133,7 @@ class Transcriber:
             confidence=round(fmean(w.confidence for w in formatted), 4) if formatted else 0.0,
             detected_language=recognition.language if detected else None,
             language_confidence=round(recognition.language_probability, 4) if detected else None,
+            paragraphs=build_paragraphs(formatted) if options.paragraphs or options.smart_format else None,
         )
 
 

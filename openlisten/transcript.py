@@ -22,6 +22,45 @@ class TranscriptWord:
 
 
 @dataclass(frozen=True)
+class Sentence:
+    text: str
+    start_s: float
+    end_s: float
+
+
+@dataclass(frozen=True)
+class Paragraph:
+    """Sentences that belong together: split at long pauses and speaker changes."""
+
+    sentences: tuple[Sentence, ...]
+    num_words: int
+    start_s: float
+    end_s: float
+    speaker: int | None = None
+
+
+@dataclass(frozen=True)
+class Paragraphs:
+    #: The paragraphs as Deepgram's text: each starts with a newline, paragraphs are separated by a blank line.
+    transcript: str
+    paragraphs: tuple[Paragraph, ...]
+
+
+@dataclass(frozen=True)
+class Utterance:
+    """A stretch of one channel's speech between pauses of at least ``utt_split`` seconds."""
+
+    id: str
+    channel: int
+    words: tuple[TranscriptWord, ...]
+    transcript: str
+    confidence: float
+    start_s: float
+    end_s: float
+    speaker: int | None = None
+
+
+@dataclass(frozen=True)
 class ChannelTranscript:
     """The transcript of one audio channel (or of the mix when multichannel is off)."""
 
@@ -31,6 +70,7 @@ class ChannelTranscript:
     confidence: float
     detected_language: str | None = None
     language_confidence: float | None = None
+    paragraphs: Paragraphs | None = None
 
 
 @dataclass(frozen=True)
@@ -57,5 +97,7 @@ class Transcript:
     channels: int
     model: ModelInfo
     results: tuple[ChannelTranscript, ...]
+    #: Utterances of every channel, when asked for.
+    utterances: tuple[Utterance, ...] | None = None
     tags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)

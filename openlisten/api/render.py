@@ -6,12 +6,16 @@ from openlisten.api.schemas import (
     ListenAlternative,
     ListenChannel,
     ListenMetadata,
+    ListenParagraph,
+    ListenParagraphs,
     ListenResponse,
     ListenResults,
+    ListenSentence,
+    ListenUtterance,
     ListenWord,
     ModelInfoBody,
 )
-from openlisten.transcript import ChannelTranscript, Transcript, TranscriptWord
+from openlisten.transcript import ChannelTranscript, Paragraphs, Transcript, TranscriptWord, Utterance
 
 __all__ = ["render_response"]
 
@@ -31,7 +35,8 @@ def render_response(transcript: Transcript) -> ListenResponse:
         extra=transcript.extra or None,
     )
     channels = [_channel(result) for result in transcript.results]
-    return ListenResponse(metadata=metadata, results=ListenResults(channels=channels))
+    utterances = None if transcript.utterances is None else [_utterance(u) for u in transcript.utterances]
+    return ListenResponse(metadata=metadata, results=ListenResults(channels=channels, utterances=utterances))
 
 
 def _channel(result: ChannelTranscript) -> ListenChannel:
@@ -39,6 +44,7 @@ def _channel(result: ChannelTranscript) -> ListenChannel:
         transcript=result.transcript,
         confidence=result.confidence,
         words=[_word(w) for w in result.words],
+        paragraphs=None if result.paragraphs is None else _paragraphs(result.paragraphs),
     )
     return ListenChannel(
         alternatives=[alternative],
@@ -50,10 +56,44 @@ def _channel(result: ChannelTranscript) -> ListenChannel:
 def _word(word: TranscriptWord) -> ListenWord:
     return ListenWord(
         word=word.word,
-        start=round(word.start_s, 3),
-        end=round(word.end_s, 3),
+        start=_s(word.start_s),
+        end=_s(word.end_s),
         confidence=round(word.confidence, 4),
         punctuated_word=word.punctuated_word,
         speaker=word.speaker,
         speaker_confidence=word.speaker_confidence,
     )
+
+
+def _paragraphs(paragraphs: Paragraphs) -> ListenParagraphs:
+    return ListenParagraphs(
+        transcript=paragraphs.transcript,
+        paragraphs=[
+            ListenParagraph(
+                sentences=[ListenSentence(text=s.text, start=_s(s.start_s), end=_s(s.end_s)) for s in p.sentences],
+                speaker=p.speaker,
+                num_words=p.num_words,
+                start=_s(p.start_s),
+                end=_s(p.end_s),
+            )
+            for p in paragraphs.paragraphs
+        ],
+    )
+
+
+def _utterance(utterance: Utterance) -> ListenUtterance:
+    return ListenUtterance(
+        start=_s(utterance.start_s),
+        end=_s(utterance.end_s),
+        confidence=utterance.confidence,
+        channel=utterance.channel,
+        transcript=utterance.transcript,
+        words=[_word(w) for w in utterance.words],
+        speaker=utterance.speaker,
+        id=utterance.id,
+    )
+
+
+def _s(seconds: float) -> float:
+    """Times in milliseconds precision, as Deepgram sends them."""
+    return round(seconds, 3)

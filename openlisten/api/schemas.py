@@ -15,8 +15,12 @@ __all__ = [
     "ListenAlternative",
     "ListenChannel",
     "ListenMetadata",
+    "ListenParagraph",
+    "ListenParagraphs",
     "ListenResponse",
     "ListenResults",
+    "ListenSentence",
+    "ListenUtterance",
     "ListenWord",
     "ModelInfoBody",
     "SttModel",
@@ -38,10 +42,41 @@ class ListenWord(_Wire):
     speaker_confidence: float | None = None
 
 
+class ListenSentence(_Wire):
+    text: str
+    start: float
+    end: float
+
+
+class ListenParagraph(_Wire):
+    sentences: list[ListenSentence]
+    speaker: int | None = None
+    num_words: int
+    start: float
+    end: float
+
+
+class ListenParagraphs(_Wire):
+    transcript: str
+    paragraphs: list[ListenParagraph]
+
+
 class ListenAlternative(_Wire):
     transcript: str
     confidence: float
     words: list[ListenWord]
+    paragraphs: ListenParagraphs | None = None
+
+
+class ListenUtterance(_Wire):
+    start: float
+    end: float
+    confidence: float
+    channel: int
+    transcript: str
+    words: list[ListenWord]
+    speaker: int | None = None
+    id: str
 
 
 class ListenChannel(_Wire):
@@ -52,6 +87,7 @@ class ListenChannel(_Wire):
 
 class ListenResults(_Wire):
     channels: list[ListenChannel]
+    utterances: list[ListenUtterance] | None = None
 
 
 class ModelInfoBody(_Wire):

@@ -16,6 +16,7 @@ from typing import Any
 import av
 import av.codec.codec
 import numpy as np
+import numpy.typing as npt
 
 from openlisten.audio.raw import CODEC_ENCODINGS, RawFormat, decode_pcm
 from openlisten.errors import AudioDecodeError, UnsupportedEncoding
@@ -57,7 +58,7 @@ _UNREADABLE = "failed to process audio: corrupt or unsupported data"
 class Audio:
     """Decoded audio: float32 samples in [-1, 1], shape `(channels, frames)`, at `SAMPLE_RATE`."""
 
-    samples: np.ndarray
+    samples: npt.NDArray[np.float32]
 
     @property
     def channels(self) -> int:
@@ -67,17 +68,19 @@ class Audio:
     @property
     def duration_s(self) -> float:
         """Length in seconds."""
-        return self.samples.shape[1] / SAMPLE_RATE
+        return int(self.samples.shape[1]) / SAMPLE_RATE
 
-    def mixed(self) -> np.ndarray:
+    def mixed(self) -> npt.NDArray[np.float32]:
         """Mono float32 samples: the mean of the channels."""
         if self.channels == 1:
-            return self.samples[0]
-        return self.samples.mean(axis=0, dtype=np.float32)
+            return self.channel(0)
+        mean: npt.NDArray[np.float32] = self.samples.mean(axis=0, dtype=np.float32)
+        return mean
 
-    def channel(self, index: int) -> np.ndarray:
+    def channel(self, index: int) -> npt.NDArray[np.float32]:
         """One channel's float32 samples."""
-        return self.samples[index]
+        row: npt.NDArray[np.float32] = self.samples[index]
+        return row
 
 
 def decode_audio(data: bytes, raw: RawFormat | None = None) -> Audio:
@@ -91,7 +94,7 @@ def decode_audio(data: bytes, raw: RawFormat | None = None) -> Audio:
     return Audio(_decode_container(data, codec_demuxer(raw.encoding, data)))
 
 
-def _decode_pcm(data: bytes, raw: RawFormat) -> np.ndarray:
+def _decode_pcm(data: bytes, raw: RawFormat) -> npt.NDArray[np.float32]:
     """Decode raw PCM samples and resample them."""
     reject_container(data, raw.encoding)
     pcm = raw.pcm()
@@ -106,10 +109,10 @@ def _decode_pcm(data: bytes, raw: RawFormat) -> np.ndarray:
         return np.concatenate([resampler.samples(samples, pcm.sample_rate), resampler.flush()], axis=1)
 
 
-def _decode_container(data: bytes, demuxer: str | None) -> np.ndarray:
+def _decode_container(data: bytes, demuxer: str | None) -> npt.NDArray[np.float32]:
     """Demux the first audio stream and decode it; a damaged tail keeps the audio decoded before it."""
     resampler = Resampler()
-    chunks: list[np.ndarray] = []
+    chunks: list[npt.NDArray[np.float32]] = []
     with open_container(io.BytesIO(data), demuxer, data) as container:
         stream = first_audio_stream(container)
         found = f"{_a(container.format.long_name)} file"
@@ -127,8 +130,8 @@ def _decode_container(data: bytes, demuxer: str | None) -> np.ndarray:
     return np.concatenate(chunks, axis=1)
 
 
-def _seconds(chunks: list[np.ndarray]) -> float:
-    return sum(chunk.shape[1] for chunk in chunks) / SAMPLE_RATE
+def _seconds(chunks: list[npt.NDArray[np.float32]]) -> float:
+    return sum(int(chunk.shape[1]) for chunk in chunks) / SAMPLE_RATE
 
 
 class Resampler:
@@ -143,14 +146,14 @@ class Resampler:
         self._resampler: av.AudioResampler | None = None
         self.channels = channels
 
-    def frame(self, frame: av.AudioFrame) -> np.ndarray:
+    def frame(self, frame: av.AudioFrame) -> npt.NDArray[np.float32]:
         """Resample one decoded frame (the first one fixes the channel layout)."""
         if self._resampler is None:
             self.channels = check_channels(len(frame.layout.channels))
             self._resampler = av.AudioResampler(format="flt", layout=frame.layout, rate=SAMPLE_RATE)
         return self._collect(self._resampler.resample(frame))
 
-    def samples(self, samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    def samples(self, samples: npt.NDArray[np.float32], sample_rate: int) -> npt.NDArray[np.float32]:
         """Resample float32 `(channels, n)` samples taken at `sample_rate`."""
         if sample_rate == SAMPLE_RATE:
             return samples
@@ -160,22 +163,22 @@ class Resampler:
         frame.sample_rate = sample_rate
         return self.frame(frame)
 
-    def flush(self) -> np.ndarray:
+    def flush(self) -> npt.NDArray[np.float32]:
         """The samples still held in the filter, at the end of the stream."""
         if self._resampler is None:
             return self.empty()
         return self._collect(self._resampler.resample(None))
 
-    def empty(self) -> np.ndarray:
+    def empty(self) -> npt.NDArray[np.float32]:
         """No samples, shaped `(channels, 0)` (one row while the channel count is unknown)."""
         return np.zeros((self.channels or 1, 0), dtype=np.float32)
 
-    def _collect(self, frames: list[av.AudioFrame]) -> np.ndarray:
+    def _collect(self, frames: list[av.AudioFrame]) -> npt.NDArray[np.float32]:
         if not frames:
             return self.empty()
-        packed = np.concatenate([frame.to_ndarray().reshape(-1) for frame in frames])
+        packed: npt.NDArray[np.float32] = np.concatenate([frame.to_ndarray().reshape(-1) for frame in frames])
         samples = packed.reshape(-1, self.channels or 1).T
-        return np.clip(samples, -1, 1).astype(np.float32, order="C")
+        return np.nan_to_num(np.clip(samples, -1, 1), copy=False).astype(np.float32, order="C")
 
 
 def check_channels(channels: int) -> int:
@@ -188,7 +191,10 @@ def check_channels(channels: int) -> int:
 def open_container(file: Any, demuxer: str | None, head: bytes, **options: str) -> av.container.InputContainer:
     """`av.open` for reading, with failures translated; `head` (the first bytes) names what was found."""
     with translate_errors(head):
-        return av.open(file, mode="r", format=demuxer, options=options, metadata_errors="ignore")
+        container: av.container.InputContainer = av.open(
+            file, mode="r", format=demuxer, options=options, metadata_errors="ignore"
+        )
+    return container
 
 
 def first_audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream:
@@ -327,4 +333,4 @@ def _looks_like_text(head: bytes) -> bool:
 
 def _a(name: str) -> str:
     """`name` with its indefinite article ("an Ogg", "an MP3", "a WAV")."""
-    return f"an {name}" if name[:1] in "AEIOU" or name.startswith(("MP", "MPEG")) else f"a {name}"
+    return f"an {name}" if name[:1] in "AEIOU" or name.startswith("MP") else f"a {name}"

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
 from openlisten.errors import AudioDecodeError, InvalidParameter, UnsupportedEncoding
 
@@ -54,7 +56,7 @@ class RawFormat:
     """Headerless audio as the client declares it with `encoding`, `sample_rate` and `channels`.
 
     `sample_rate` and `channels` describe PCM encodings; the codec encodings (`flac`, `opus`…) carry
-    their own and ignore them.
+    their own and ignore them (`sample_rate` may be 0 for those: not given).
     """
 
     #: One of `ENCODINGS`.
@@ -68,7 +70,7 @@ class RawFormat:
         if self.encoding not in ENCODINGS:
             names = ", ".join(sorted(ENCODINGS))
             raise UnsupportedEncoding(f"encoding {self.encoding!r} is not supported; use one of {names}")
-        if not _MIN_RATE <= self.sample_rate <= _MAX_RATE:
+        if (self.is_pcm or self.sample_rate) and not _MIN_RATE <= self.sample_rate <= _MAX_RATE:
             raise InvalidParameter(f"sample_rate must be between {_MIN_RATE} and {_MAX_RATE}, got {self.sample_rate}")
         if not 1 <= self.channels <= _MAX_CHANNELS:
             raise InvalidParameter(f"channels must be between 1 and {_MAX_CHANNELS}, got {self.channels}")
@@ -98,25 +100,32 @@ class PcmFormat:
         return _SAMPLE_BYTES[self.sample] * self.channels
 
 
-def _mulaw_table() -> np.ndarray:
-    """ITU-T G.711 mu-law: the 16-bit value of each of the 256 codes."""
+def _mulaw_table() -> npt.NDArray[np.float32]:
+    """ITU-T G.711 mu-law: the value of each of the 256 codes."""
     code = ~np.arange(256, dtype=np.int32) & 0xFF
     magnitude = (((code & 0x0F) << 3) + 0x84) << ((code >> 4) & 0x07)
-    return np.where(code & 0x80, 0x84 - magnitude, magnitude - 0x84).astype(np.float32) / 32768
+    return _scaled(np.where(code & 0x80, 0x84 - magnitude, magnitude - 0x84), 2**15)
 
 
-def _alaw_table() -> np.ndarray:
-    """ITU-T G.711 A-law: the 16-bit value of each of the 256 codes (even bits inverted on the wire)."""
+def _alaw_table() -> npt.NDArray[np.float32]:
+    """ITU-T G.711 A-law: the value of each of the 256 codes (even bits inverted on the wire)."""
     code = np.arange(256, dtype=np.int32) ^ 0x55
     mantissa, segment = code & 0x0F, (code >> 4) & 0x07
     magnitude = np.where(segment == 0, (mantissa << 4) + 8, ((mantissa << 4) + 0x108) << np.maximum(segment - 1, 0))
-    return np.where(code & 0x80, magnitude, -magnitude).astype(np.float32) / 32768
+    return _scaled(np.where(code & 0x80, magnitude, -magnitude), 2**15)
+
+
+def _scaled(integers: npt.NDArray[np.signedinteger[Any]], full_scale: int) -> npt.NDArray[np.float32]:
+    """Integers as float32 divided by `full_scale` (float32 all the way: no float64 copy of long audio)."""
+    values = integers.astype(np.float32)
+    values *= np.float32(1 / full_scale)
+    return values
 
 
 _G711 = {"mulaw": _mulaw_table(), "alaw": _alaw_table()}
 
 
-def decode_pcm(data: bytes | bytearray | memoryview, pcm: PcmFormat) -> np.ndarray:
+def decode_pcm(data: bytes | bytearray | memoryview, pcm: PcmFormat) -> npt.NDArray[np.float32]:
     """Decode whole PCM frames to float32 `(channels, frames)` in [-1, 1]; a trailing partial frame is ignored."""
     frames = len(data) // pcm.frame_bytes
     raw = np.frombuffer(data, dtype=np.uint8, count=frames * pcm.frame_bytes)
@@ -124,21 +133,23 @@ def decode_pcm(data: bytes | bytearray | memoryview, pcm: PcmFormat) -> np.ndarr
     return np.ascontiguousarray(samples.reshape(frames, pcm.channels).T)
 
 
-def _to_float(raw: np.ndarray, sample: str) -> np.ndarray:
+def _to_float(raw: npt.NDArray[np.uint8], sample: str) -> npt.NDArray[np.float32]:
     """Turn little-endian sample bytes into float32 values, one per sample."""
     if sample in _G711:
-        return _G711[sample][raw]
+        values: npt.NDArray[np.float32] = _G711[sample][raw]
+        return values
     if sample == "u8":
-        return (raw.astype(np.float32) - 128) / 128
+        return _scaled(raw.astype(np.int16) - 128, 2**7)
+    if sample == "s16":
+        return _scaled(raw.view("<i2"), 2**15)
     if sample == "s24":
         wide = np.zeros((raw.size // 3, 4), dtype=np.uint8)
-        wide[:, 1:] = raw.reshape(-1, 3)  # shift left a byte: int32 with the sign in place
-        return wide.view("<i4")[:, 0].astype(np.float32) / 2**31
-    if sample == "s16":
-        return raw.view("<i2").astype(np.float32) / 2**15
+        wide[:, 1:] = raw.reshape(-1, 3)  # shifted left a byte: an int32 with the sign in place
+        return _scaled(wide.view("<i4")[:, 0], 2**31)
     if sample == "s32":
-        return raw.view("<i4").astype(np.float32) / 2**31
-    return np.clip(raw.view("<f4" if sample == "f32" else "<f8"), -1, 1).astype(np.float32)
+        return _scaled(raw.view("<i4"), 2**31)
+    floats: npt.NDArray[np.floating[Any]] = raw.view("<f4" if sample == "f32" else "<f8")
+    return np.nan_to_num(np.clip(floats.astype(np.float32), -1, 1), copy=False)  # NaN is silence
 
 
 @dataclass(frozen=True)

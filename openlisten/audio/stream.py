@@ -20,6 +20,7 @@ import weakref
 from typing import Protocol
 
 import numpy as np
+import numpy.typing as npt
 
 from openlisten.audio.decode import (
     Resampler,
@@ -54,16 +55,18 @@ class _Source(Protocol):
     @property
     def channels(self) -> int | None: ...
 
-    def feed(self, data: bytes) -> np.ndarray: ...
+    def feed(self, data: bytes) -> npt.NDArray[np.float32]: ...
 
-    def flush(self) -> np.ndarray: ...
+    def flush(self) -> npt.NDArray[np.float32]: ...
 
 
 class StreamDecoder:
     """Decodes live audio piece by piece to float32 `(channels, n)` at 16 kHz.
 
-    `raw` is the declared raw encoding, or None for a container stream. `channels` is known at once for raw
-    PCM and once the stream's header is decoded otherwise. Undecodable bytes raise `AudioDecodeError`.
+    `raw` is the declared raw encoding, or None for a container stream (WAV, Ogg, WebM, MP3, FLAC or
+    fragmented MP4). `channels` is known at once for raw PCM, otherwise once the stream's header is decoded;
+    until then empty results have one row, so skip empty results rather than concatenating them.
+    Undecodable bytes raise `AudioDecodeError`.
     """
 
     def __init__(self, raw: RawFormat | None) -> None:
@@ -79,7 +82,7 @@ class StreamDecoder:
             return self._source.channels
         return self._raw.channels if self._raw is not None and self._raw.is_pcm else None
 
-    def feed(self, data: bytes) -> np.ndarray:
+    def feed(self, data: bytes) -> npt.NDArray[np.float32]:
         """Decode the next piece; returns the samples it completes (possibly none)."""
         if self._flushed:
             raise RuntimeError("StreamDecoder.feed() called after flush()")
@@ -88,9 +91,9 @@ class StreamDecoder:
         self._head += data
         if len(self._head) < sniff_bytes_needed(self._head):
             return _empty(self.channels)
-        return self._start()
+        return self._start()[1]
 
-    def flush(self) -> np.ndarray:
+    def flush(self) -> npt.NDArray[np.float32]:
         """Decode whatever is left at the end of the stream; a trailing partial sample frame is dropped."""
         if self._flushed:
             return _empty(self.channels)
@@ -99,8 +102,9 @@ class StreamDecoder:
             return self._source.flush()
         if not self._head:
             return _empty(self.channels)
-        first = self._start()
-        return np.concatenate([first, self._source_or_fail().flush()], axis=1)
+        source, first = self._start()
+        rest = source.flush()
+        return rest if first.shape[1] == 0 else np.concatenate([first, rest], axis=1)
 
     def close(self) -> None:
         """Stop decoding without flushing (a helper thread, if any, ends)."""
@@ -108,16 +112,11 @@ class StreamDecoder:
             self._source.close()
         self._flushed = True
 
-    def _start(self) -> np.ndarray:
+    def _start(self) -> tuple[_Source, npt.NDArray[np.float32]]:
         """Choose the source from the first bytes and feed them to it."""
         head, self._head = bytes(self._head), bytearray()
-        self._source = self._choose(head)
-        return self._source.feed(head)
-
-    def _source_or_fail(self) -> _Source:
-        if self._source is None:
-            raise RuntimeError("StreamDecoder has no source yet")
-        return self._source
+        source = self._source = self._choose(head)
+        return source, source.feed(head)
 
     def _choose(self, head: bytes) -> _Source:
         raw = self._raw
@@ -134,7 +133,7 @@ class StreamDecoder:
         return _DemuxSource(_LIVE_CONTAINERS[container], head)
 
 
-def _empty(channels: int | None) -> np.ndarray:
+def _empty(channels: int | None) -> npt.NDArray[np.float32]:
     """No samples, shaped `(channels, 0)` (one row while the channel count is unknown)."""
     return np.zeros((channels or 1, 0), dtype=np.float32)
 
@@ -152,7 +151,7 @@ class _PcmSource:
     def channels(self) -> int:
         return self._pcm.channels
 
-    def feed(self, data: bytes) -> np.ndarray:
+    def feed(self, data: bytes) -> npt.NDArray[np.float32]:
         if self._left is not None:
             data = data[: self._left]
             self._left -= len(data)
@@ -164,7 +163,7 @@ class _PcmSource:
         del self._pending[:whole]
         return self._resampler.samples(samples, self._pcm.sample_rate)
 
-    def flush(self) -> np.ndarray:
+    def flush(self) -> npt.NDArray[np.float32]:
         return self._resampler.flush()
 
 
@@ -179,7 +178,7 @@ class _WavSource:
     def channels(self) -> int | None:
         return None if self._inner is None else self._inner.channels
 
-    def feed(self, data: bytes) -> np.ndarray:
+    def feed(self, data: bytes) -> npt.NDArray[np.float32]:
         if self._inner is not None:
             return self._inner.feed(data)
         self._head += data
@@ -193,7 +192,7 @@ class _WavSource:
         self._inner = _PcmSource(header.pcm, header.data_bytes)
         return self._inner.feed(head[header.data_offset :])
 
-    def flush(self) -> np.ndarray:
+    def flush(self) -> npt.NDArray[np.float32]:
         if self._inner is None:
             raise AudioDecodeError("failed to process audio: the stream ended inside its WAV header")
         return self._inner.flush()
@@ -230,7 +229,7 @@ class _Demuxer:
     def __init__(self, demuxer: str | None, head: bytes) -> None:
         self.lock = threading.Condition()
         self.pipe = _Pipe(self.lock)
-        self.chunks: list[np.ndarray] = []
+        self.chunks: list[npt.NDArray[np.float32]] = []
         self.error: Exception | None = None
         self.done = False
         self.channels: int | None = None
@@ -248,16 +247,16 @@ class _Demuxer:
                 self.lock.notify_all()
 
     def _decode(self) -> None:
-        with open_container(self.pipe, self._demuxer, self._head, probesize=_PROBE_BYTES) as container:
+        demuxing = open_container(self.pipe, self._demuxer, self._head, probesize=_PROBE_BYTES)
+        with translate_errors(self._head), demuxing as container:
             stream = first_audio_stream(container)
             resampler = Resampler(stream.codec_context.channels or None)
-            self._emit(resampler.empty(), resampler.channels)
-            with translate_errors(self._head):
-                for frame in container.decode(stream):
-                    self._emit(resampler.frame(frame), resampler.channels)
-                self._emit(resampler.flush(), resampler.channels)
+            self._emit(resampler.empty(), resampler.channels)  # the header tells the channels before any frame
+            for frame in container.decode(stream):
+                self._emit(resampler.frame(frame), resampler.channels)
+            self._emit(resampler.flush(), resampler.channels)
 
-    def _emit(self, samples: np.ndarray, channels: int | None) -> None:
+    def _emit(self, samples: npt.NDArray[np.float32], channels: int | None) -> None:
         with self.lock:
             self.channels = channels
             if samples.shape[1]:
@@ -284,7 +283,7 @@ class _DemuxSource:
     def channels(self) -> int | None:
         return self._demuxer.channels
 
-    def feed(self, data: bytes) -> np.ndarray:
+    def feed(self, data: bytes) -> npt.NDArray[np.float32]:
         demuxer = self._demuxer
         with demuxer.lock:
             demuxer.pipe.buffer += data
@@ -292,7 +291,7 @@ class _DemuxSource:
             demuxer.lock.wait_for(lambda: demuxer.done or (demuxer.pipe.starved and not demuxer.pipe.buffer))
             return self._take()
 
-    def flush(self) -> np.ndarray:
+    def flush(self) -> npt.NDArray[np.float32]:
         self._demuxer.stop()
         with self._demuxer.lock:
             self._demuxer.lock.wait_for(lambda: self._demuxer.done)
@@ -303,7 +302,7 @@ class _DemuxSource:
     def close(self) -> None:
         self._demuxer.stop()
 
-    def _take(self) -> np.ndarray:
+    def _take(self) -> npt.NDArray[np.float32]:
         """The samples decoded since the last call, or the thread's error (called under the lock)."""
         if self._demuxer.error is not None:
             raise self._demuxer.error

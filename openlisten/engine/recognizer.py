@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 
+from openlisten.engine.speech import SpeechRegion, clip_to_speech, speech_regions
 from openlisten.engine.types import Segment, Word
 
 if TYPE_CHECKING:
@@ -68,21 +69,23 @@ class WhisperRecognizer:
             initial_prompt=options.initial_prompt,
             hotwords=options.hotwords,
         )
+        regions = speech_regions(samples) if options.vad_filter else []
         return Recognition(
-            segments=(_segment(s) for s in segments if s.words),
+            segments=(_segment(s, regions) for s in segments if s.words),
             duration_s=info.duration,
             language=info.language,
             language_probability=info.language_probability,
         )
 
 
-def _segment(segment: object) -> Segment:
-    words = tuple(
+def _segment(segment: object, regions: list[SpeechRegion]) -> Segment:
+    words = [
         Word(text=w.word, start_s=float(w.start), end_s=float(w.end), confidence=float(w.probability))
         for w in segment.words  # type: ignore[attr-defined]
-    )
+    ]
+    words = clip_to_speech(words, regions) if regions else words
     return Segment(
-        words=words,
+        words=tuple(words),
         start_s=float(segment.start),  # type: ignore[attr-defined]
         end_s=float(segment.end),  # type: ignore[attr-defined]
         avg_logprob=float(segment.avg_logprob),  # type: ignore[attr-defined]

@@ -1,10 +1,13 @@
 """Word formatting: Deepgram's ``punctuate``, ``smart_format``, ``numerals`` and ``filler_words``.
 
-Whisper always writes punctuated, capitalized text. This module turns its words into Deepgram's two
-forms (spec/listen-v1.md §4.7, §4.10): ``word``, always lower case without punctuation, and
-``punctuated_word``, the display form, which keeps Whisper's punctuation when asked for. The steps::
+Whisper always writes punctuated, capitalized text, with many numbers in digits. This module turns its
+words into Deepgram's two forms (spec/listen-v1.md §4.7, §4.10): ``word``, always lower case without
+punctuation, and ``punctuated_word``, the display form, which keeps Whisper's punctuation when asked for.
+Only ``smart_format`` and ``numerals`` write digits; otherwise numbers are spelled out as spoken
+("$250" → "two hundred fifty dollars"), as Deepgram's unformatted output is. The steps::
 
-    split → drop fillers and bare punctuation → numbers → years → money and percent → capitalize
+    digits:     split → drop fillers and bare punctuation → numbers → years → money and percent → capitalize
+    otherwise:  split → drop fillers and bare punctuation → spell numbers out → capitalize
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from dataclasses import dataclass, replace
 from text_to_num import alpha2digit
 
 from openlisten.engine.types import Word
+from openlisten.features.numbers import SpokenNumber, spell_number
 from openlisten.transcript import TranscriptWord
 
 __all__ = ["FormatOptions", "format_words", "join_transcript"]
@@ -50,6 +54,8 @@ _NUMBER_RE = re.compile(r"\d[\d.,]*(?:st|nd|rd|th)?")
 #: An amount of money or a percentage: "5", "1,000", "3.5".
 _AMOUNT_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
 _CLOSING_MARKS = "\"')]}»”’"
+#: Symbols that belong to a number even without punctuation: "$250" and "25%" keep them under ``numerals``.
+_CURRENCY_SYMBOLS = "$€£"
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,11 @@ class FormatOptions:
     def punctuated(self) -> bool:
         """Whether ``punctuated_word`` and the transcript show punctuation and capitals."""
         return self.punctuate or self.smart_format
+
+    @property
+    def writes_digits(self) -> bool:
+        """Whether numbers are written in digits; otherwise they are spelled out as spoken."""
+        return self.smart_format or self.numerals
 
 
 @dataclass(frozen=True)
@@ -91,18 +102,21 @@ def format_words(words: Sequence[Word], options: FormatOptions) -> list[Transcri
     tokens = _drop(_split(words), _is_bare_punctuation)
     if not options.filler_words:
         tokens = _drop(tokens, _is_filler)
-    if options.numerals or options.smart_format:
+    if options.writes_digits:
         tokens = _merge_spans(_merge_spans(tokens, _find_number), _find_year)
+    else:
+        tokens = _spell_numbers(tokens)
     if options.smart_format:
         tokens = _merge_spans(tokens, _find_money_or_percent)
     if options.punctuated:
         tokens = _capitalize_sentences(tokens)
-    return [_to_transcript_word(token, options.punctuated) for token in tokens]
+    return [_to_transcript_word(token, options) for token in tokens]
 
 
 def join_transcript(words: Sequence[TranscriptWord], options: FormatOptions) -> str:
     """The ``transcript`` text of ``words``: their display forms joined by single spaces."""
-    return " ".join(word.punctuated_word if options.punctuated else word.word for word in words)
+    display = options.punctuated or options.writes_digits
+    return " ".join(word.punctuated_word if display else word.word for word in words)
 
 
 # Text helpers.
@@ -265,6 +279,42 @@ def _amount(token: _Token) -> str | None:
     return digits if _AMOUNT_RE.fullmatch(digits) else None
 
 
+def _spell_numbers(tokens: Sequence[_Token]) -> list[_Token]:
+    """Spell out each number Whisper wrote in digits: "$250," → "two hundred fifty dollars,"."""
+    spelled: list[_Token] = []
+    index = 0
+    while index < len(tokens):
+        following = tokens[index + 1].text if index + 1 < len(tokens) else ""
+        number = spell_number(tokens[index].text, following)
+        if number is None:
+            spelled.append(tokens[index])
+            index += 1
+            continue
+        read = tokens[index : index + (2 if number.takes_next else 1)]
+        index += len(read)
+        spelled.extend(_spread(number, read, tokens[index].start_s if index < len(tokens) else None))
+    return spelled
+
+
+def _spread(number: SpokenNumber, read: Sequence[_Token], limit_s: float | None) -> list[_Token]:
+    """One token per spoken word of ``number``, sharing the time of the tokens it was read from evenly.
+
+    The lead punctuation goes on the first word, the trailing on the last. The words end by ``limit_s``,
+    the next token's start, so that they stay in time order when Whisper's words overlap.
+    """
+    start_s = read[0].start_s
+    end_s = max(token.end_s for token in read)
+    if limit_s is not None:
+        end_s = max(start_s, min(end_s, limit_s))
+    count = len(number.words)
+    bounds = [min(end_s, start_s + (end_s - start_s) * step / count) for step in range(count)] + [end_s]
+    texts = list(number.words)
+    texts[0] = number.lead + texts[0]
+    texts[-1] += number.trail
+    confidence = min(token.confidence for token in read)
+    return [_Token(text, bounds[i], bounds[i + 1], confidence) for i, text in enumerate(texts)]
+
+
 def _capitalize_sentences(tokens: Sequence[_Token]) -> list[_Token]:
     """Capitalize the first token, and each one after the end of a sentence."""
     capitalized: list[_Token] = []
@@ -278,12 +328,28 @@ def _capitalize_sentences(tokens: Sequence[_Token]) -> list[_Token]:
     return capitalized
 
 
-def _to_transcript_word(token: _Token, punctuated: bool) -> TranscriptWord:
+def _to_transcript_word(token: _Token, options: FormatOptions) -> TranscriptWord:
     word = _normalize(token.text)
+    if options.punctuated:
+        punctuated_word = token.text
+    elif options.writes_digits:
+        punctuated_word = _with_number_symbols(token.text, word)
+    else:
+        punctuated_word = word
     return TranscriptWord(
         word=word,
-        punctuated_word=token.text if punctuated else word,
+        punctuated_word=punctuated_word,
         start_s=token.start_s,
         end_s=token.end_s,
         confidence=token.confidence,
     )
+
+
+def _with_number_symbols(text: str, word: str) -> str:
+    """``word`` with the currency sign or percent sign ``text`` wrote around its digits: "$250," → "$250"."""
+    lead, core, trail = _edges(text)
+    if not core[:1].isdigit():
+        return word
+    currency = lead[-1] if lead.endswith(tuple(_CURRENCY_SYMBOLS)) else ""
+    percent = "%" if trail.startswith("%") and core[-1].isdigit() else ""
+    return currency + word + percent

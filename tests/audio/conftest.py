@@ -1,7 +1,4 @@
-"""Audio made in the tests: sines written as WAV by hand or encoded by PyAV, and a frequency probe.
-
-The helpers are plain functions handed out by fixtures, since `tests/` is not a package.
-"""
+"""Audio made in the tests: sines written as WAV by hand or encoded by PyAV, and a frequency probe."""
 
 from __future__ import annotations
 
@@ -14,7 +11,8 @@ import av
 import numpy as np
 import pytest
 
-DATA = Path("/work/shared/eval-public/data")
+#: Real speech, next to the repository (as in tests/conftest.py).
+DATA = Path(__file__).resolve().parents[3] / "shared" / "eval-public" / "data"
 
 
 def sine(freqs: float | list[float], seconds: float, rate: int, amplitude: float = 0.5) -> np.ndarray:

@@ -44,6 +44,12 @@ def test_raw_format_rejects_bad_rate_or_channels(rate: int, channels: int) -> No
         RawFormat("linear16", rate, channels)
 
 
+def test_codec_encodings_need_no_sample_rate() -> None:
+    assert RawFormat("flac", 0).sample_rate == 0  # the stream carries its own
+    with pytest.raises(InvalidParameter):
+        RawFormat("opus", 500)
+
+
 # --- PCM ---------------------------------------------------------------------------------------------------
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import threading
 from collections.abc import Callable, Iterator
@@ -25,7 +26,7 @@ def stream(data: bytes, size: int, raw: RawFormat | None = None) -> np.ndarray:
     assert all(out.dtype == np.float32 and out.ndim == 2 for out in outputs)
     joined = [out for out in outputs if out.shape[1]]
     assert all(out.shape[0] == decoder.channels for out in joined)
-    return np.concatenate(joined, axis=1)
+    return np.concatenate(joined, axis=1) if joined else np.zeros((decoder.channels or 1, 0), np.float32)
 
 
 def assert_same(streamed: np.ndarray, whole: np.ndarray, length_slack: int = 0) -> None:
@@ -239,3 +240,49 @@ def test_dropped_decoder_ends_its_thread(
     gc.collect()
     thread.join(timeout=5)
     assert not thread.is_alive()
+
+
+def test_close_ends_the_thread(make_sine: Callable[..., np.ndarray], make_encoded: Callable[..., bytes]) -> None:
+    data = make_encoded(make_sine(440, 0.5, 48000), 48000, "webm", "libopus")
+    decoder = StreamDecoder(None)
+    decoder.feed(data[:1000])
+    (thread,) = [t for t in threading.enumerate() if t.name == "openlisten-audio-demux"]
+    decoder.close()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+
+
+RAW_FORMATS = [
+    None,
+    RawFormat("linear16", 16000),
+    RawFormat("mulaw", 8000, channels=2),
+    RawFormat("opus", 48000),
+    RawFormat("flac", 16000),
+    RawFormat("amr-nb", 8000),
+    RawFormat("g729", 8000),
+    RawFormat("speex", 16000),
+]
+SEEDS = [b"", b"RIFF\x00\x00\x00\x00WAVEfmt ", b"OggS\x00\x02", b"fLaC", b"ID3\x03", b"\x1a\x45\xdf\xa3", b"#!AMR\n"]
+
+
+def test_any_bytes_decode_or_raise_audio_decode_error(
+    make_sine: Callable[..., np.ndarray], make_encoded: Callable[..., bytes], make_wav: Callable[..., bytes]
+) -> None:
+    rng = np.random.default_rng(2024)
+    valid = [
+        make_encoded(make_sine(440, 0.2, 48000), 48000, "ogg", "libopus"),
+        make_wav(make_sine(440, 0.2, 8000), 8000),
+    ]
+    for case in range(120):
+        if case % 3 == 0:
+            data = SEEDS[case % len(SEEDS)] + rng.bytes(int(rng.integers(0, 2000)))
+        else:  # a valid file, damaged or cut short
+            damaged = bytearray(valid[case % 2][: int(rng.integers(1, len(valid[case % 2]) + 1))])
+            for _ in range(int(rng.integers(0, 10)) if case % 3 == 1 else 0):
+                damaged[int(rng.integers(0, len(damaged)))] = int(rng.integers(0, 256))
+            data = bytes(damaged)
+        raw = RAW_FORMATS[case % len(RAW_FORMATS)]
+        with contextlib.suppress(AudioDecodeError):
+            decode_audio(data, raw)
+        with contextlib.suppress(AudioDecodeError):
+            stream(data, int(rng.integers(1, 400)), raw)

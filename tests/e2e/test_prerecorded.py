@@ -176,3 +176,17 @@ def test_embedded_transcribe_matches_the_server(client: DeepgramClient, jfk_flac
     embedded = openlisten.transcribe(jfk_flac, model="nova-3", punctuate=True)
     served = client.listen.v1.media.transcribe_file(request=jfk_flac, model="nova-3", punctuate=True)
     assert transcript_of(embedded) == transcript_of(served)  # type: ignore[arg-type]
+
+
+def test_utterances_and_paragraphs(client: DeepgramClient, jfk_flac: bytes) -> None:
+    response = client.listen.v1.media.transcribe_file(
+        request=jfk_flac, model="nova-3", utterances=True, utt_split=1.0, paragraphs=True
+    )
+    utterances = response.results.utterances
+    assert utterances is not None and len(utterances) >= 2  # JFK pauses after "Americans" and "ask not"
+    assert all(u.channel == 0 and u.words and u.id for u in utterances)
+    assert " ".join(u.transcript for u in utterances) == transcript_of(response)
+    paragraphs = response.results.channels[0].alternatives[0].paragraphs
+    assert paragraphs is not None and paragraphs.transcript.startswith("\n")
+    assert sum(p.num_words for p in paragraphs.paragraphs) == len(response.results.channels[0].alternatives[0].words)
+    assert transcript_of(response)[0].isupper()  # paragraphs switch punctuation on

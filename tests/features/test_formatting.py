@@ -45,7 +45,7 @@ def test_bare_punctuation_is_dropped() -> None:
 
 
 def test_digit_group_commas_leave_the_plain_word() -> None:
-    assert forms("About 1,455. People", PUNCTUATE) == [("about", "About"), ("1455", "1,455."), ("people", "People")]
+    assert forms("About 1,455. People", SMART) == [("about", "About"), ("1455", "1,455."), ("people", "People")]
 
 
 def test_numerals_alone_writes_digits_without_punctuation() -> None:
@@ -144,6 +144,104 @@ def test_smart_format_keeps_plain_words_for_word() -> None:
     assert forms("Twenty dollars, please.", SMART) == [("20", "$20,"), ("please", "please.")]
 
 
+# Numbers Whisper wrote in digits.
+
+
+@pytest.mark.parametrize(
+    ("written", "spoken"),
+    [
+        ("It cost $250", "it cost two hundred fifty dollars"),
+        ("About 25% of them", "about twenty five percent of them"),
+        ("The 16th floor", "the sixteenth floor"),
+        ("In 1999 we met", "in nineteen ninety nine we met"),
+        ("It cost 1999 dollars", "it cost one thousand nine hundred ninety nine dollars"),
+        ("In 2000", "in two thousand"),
+        ("It rose 3.5 degrees", "it rose three point five degrees"),
+        ("About 1,455 people", "about one thousand four hundred fifty five people"),
+        ("Pay $20.50 now", "pay twenty dollars fifty cents now"),
+        ("A $5 million deal", "a five million dollars deal"),
+        ("The 1990s", "the nineteen nineties"),
+    ],
+)
+def test_unformatted_numbers_are_spoken(written: str, spoken: str) -> None:
+    assert transcript(written, FormatOptions()) == spoken
+
+
+def test_a_spelled_number_shares_its_tokens_time() -> None:
+    words = format_words([Word(" for", 0.5, 0.9, 0.9), Word(" $250,", 1.0, 2.0, 0.8)], FormatOptions())
+
+    assert words == [
+        TranscriptWord("for", "for", 0.5, 0.9, 0.9),
+        TranscriptWord("two", "two", 1.0, 1.25, 0.8),
+        TranscriptWord("hundred", "hundred", 1.25, 1.5, 0.8),
+        TranscriptWord("fifty", "fifty", 1.5, 1.75, 0.8),
+        TranscriptWord("dollars", "dollars", 1.75, 2.0, 0.8),
+    ]
+
+
+def test_punctuate_spells_numbers_with_punctuation_and_capitals() -> None:
+    words = format_words(words_of("The invoice was for $250, due in 25 days. 16th place."), PUNCTUATE)
+
+    assert join_transcript(words, PUNCTUATE) == (
+        "The invoice was for two hundred fifty dollars, due in twenty five days. Sixteenth place."
+    )
+    assert [(word.word, word.punctuated_word) for word in words[4:8]] == [
+        ("two", "two"),
+        ("hundred", "hundred"),
+        ("fifty", "fifty"),
+        ("dollars", "dollars,"),
+    ]
+
+
+def test_a_spelled_number_starting_a_sentence_is_capitalized() -> None:
+    assert transcript("25% agreed. ($20.50) was the fee.", PUNCTUATE) == (
+        "Twenty five percent agreed. (Twenty dollars fifty cents) was the fee."
+    )
+
+
+def test_a_scale_after_money_is_read_before_the_currency() -> None:
+    words = format_words([Word(" $5", 0.0, 0.4, 0.9), Word(" million.", 0.4, 0.6, 0.7)], PUNCTUATE)
+
+    assert [word.punctuated_word for word in words] == ["Five", "million", "dollars."]
+    assert [(word.start_s, word.end_s) for word in words] == [
+        pytest.approx((0.0, 0.2)),
+        pytest.approx((0.2, 0.4)),
+        pytest.approx((0.4, 0.6)),
+    ]
+    assert {word.confidence for word in words} == {0.7}
+
+
+def test_numbers_that_cannot_be_read_are_left_as_written() -> None:
+    assert transcript("$ 1.2.3 v2 100k 3/4 24/7 ½ %", FormatOptions()) == "1.2.3 v2 100k 3/4 24/7 ½"
+
+
+def test_numerals_keep_currency_and_percent_signs() -> None:
+    words = format_words(words_of("I paid $250, or 25%. Then twenty five."), NUMERALS)
+
+    assert [(word.word, word.punctuated_word) for word in words] == [
+        ("i", "i"),
+        ("paid", "paid"),
+        ("250", "$250"),
+        ("or", "or"),
+        ("25", "25%"),
+        ("then", "then"),
+        ("25", "25"),
+    ]
+    assert join_transcript(words, NUMERALS) == "i paid $250 or 25% then 25"
+
+
+def test_smart_format_keeps_whispers_digits() -> None:
+    assert forms("I paid $250, or 25%. In 1999.", SMART) == [
+        ("i", "I"),
+        ("paid", "paid"),
+        ("250", "$250,"),
+        ("or", "or"),
+        ("25", "25%."),
+        ("in", "In"),
+        ("1999", "1999."),
+    ]
+
+
 # Filler words.
 
 
@@ -179,6 +277,9 @@ MESSY_INPUTS = [
     [Word(" nineteen", 0.0, 0.1, 0.9), Word(' "ninety', 0.1, 0.2, 0.9), Word(" dollars.", 0.2, 0.3, 0.9)],
     [Word(" one-two-three-four-five-six-seven-eight-nine-ten-eleven-twelve-thirteen", 0.0, 1.0, 0.9)] * 3,
     [Word(" \n\t ", 0.0, 1.0, 0.9), Word(" Twenty\u00a0five\u00a0percent", 1.0, 2.0, 0.9), Word(" and", 2.0, 3.0, 0.9)],
+    [Word(" $1,250.50,", 0.0, 1.0, 0.9), Word(" 25%", 0.2, 0.3, 0.9), Word(" 1999.", 0.25, 0.2, 0.9)],
+    [Word(" $5", 0.0, 1.0, 0.9), Word(" million", 0.5, 0.6, 0.9), Word(" 16th", 0.55, 2.0, 0.9)],
+    [Word(f" {odd}", index, index + 0.5, 0.9) for index, odd in enumerate(["$", "%", "1.2.3", "v2", "100k", "½"])],
 ]
 ALL_OPTIONS = [
     FormatOptions(punctuate=punctuate, smart_format=smart, numerals=numerals, filler_words=fillers)
