@@ -20,7 +20,7 @@ from openlisten.engine.models import ModelManager, ModelSpec
 from openlisten.engine.recognizer import RecognitionOptions, Recognizer, WhisperRecognizer
 from openlisten.engine.scheduler import Priority, Scheduler
 from openlisten.engine.types import Word
-from openlisten.errors import InvalidParameter, PayloadTooLarge
+from openlisten.errors import InvalidParameter
 from openlisten.features.formatting import FormatOptions, format_words, join_transcript
 from openlisten.features.paragraphs import build_paragraphs
 from openlisten.features.utterances import split_utterances
@@ -68,12 +68,7 @@ class Transcriber:
         created = _now_rfc3339()
         spec = self.models.resolve(options.model)
         language = _whisper_language(options, spec)
-        audio = decode_audio(data, _raw_format(options))
-        if audio.duration_s > self.settings.max_audio_duration_s:
-            raise PayloadTooLarge(
-                f"audio is {audio.duration_s:.0f} s long; this server accepts at most "
-                f"{self.settings.max_audio_duration_s:.0f} s"
-            )
+        audio = decode_audio(data, _raw_format(options), max_duration_s=self.settings.max_audio_duration_s)
         recognizer = self.recognizer(spec)
         recognition_options = RecognitionOptions(language=language, beam_size=self.settings.beam_size)
         tracks = [audio.channel(i) for i in range(audio.channels)] if options.multichannel else [audio.mixed()]

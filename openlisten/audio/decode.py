@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,7 +20,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio.raw import CODEC_ENCODINGS, RawFormat, decode_pcm
-from openlisten.errors import AudioDecodeError, UnsupportedEncoding
+from openlisten.errors import AudioDecodeError, PayloadTooLarge, UnsupportedEncoding
 
 __all__ = [
     "DECODE_ERRORS",
@@ -83,21 +84,31 @@ class Audio:
         return row
 
 
-def decode_audio(data: bytes, raw: RawFormat | None = None) -> Audio:
-    """Decode a whole body: a container when `raw` is None, else headerless audio in the declared encoding."""
+def decode_audio(data: bytes, raw: RawFormat | None = None, *, max_duration_s: float = math.inf) -> Audio:
+    """Decode a whole body: a container when `raw` is None, else headerless audio in the declared encoding.
+
+    Audio longer than `max_duration_s` raises `PayloadTooLarge` as soon as decoding gets past it, so a
+    small file that expands to hours of audio never fills memory.
+    """
     if not data:
         raise AudioDecodeError(f"{_UNREADABLE} (the body is empty)")
     if raw is None:
-        return Audio(_decode_container(data, None))
+        return Audio(_decode_container(data, None, max_duration_s))
     if raw.is_pcm:
-        return Audio(_decode_pcm(data, raw))
-    return Audio(_decode_container(data, codec_demuxer(raw.encoding, data)))
+        return Audio(_decode_pcm(data, raw, max_duration_s))
+    return Audio(_decode_container(data, codec_demuxer(raw.encoding, data), max_duration_s))
 
 
-def _decode_pcm(data: bytes, raw: RawFormat) -> npt.NDArray[np.float32]:
+def _check_duration(seconds: float, max_duration_s: float) -> None:
+    if seconds > max_duration_s:
+        raise PayloadTooLarge(f"the audio is longer than this server's limit of {max_duration_s:.0f} s")
+
+
+def _decode_pcm(data: bytes, raw: RawFormat, max_duration_s: float) -> npt.NDArray[np.float32]:
     """Decode raw PCM samples and resample them."""
     reject_container(data, raw.encoding)
     pcm = raw.pcm()
+    _check_duration(len(data) / pcm.frame_bytes / pcm.sample_rate, max_duration_s)
     samples = decode_pcm(data, pcm)
     if samples.shape[1] == 0:
         raise AudioDecodeError(
@@ -109,7 +120,7 @@ def _decode_pcm(data: bytes, raw: RawFormat) -> npt.NDArray[np.float32]:
         return np.concatenate([resampler.samples(samples, pcm.sample_rate), resampler.flush()], axis=1)
 
 
-def _decode_container(data: bytes, demuxer: str | None) -> npt.NDArray[np.float32]:
+def _decode_container(data: bytes, demuxer: str | None, max_duration_s: float) -> npt.NDArray[np.float32]:
     """Demux the first audio stream and decode it; a damaged tail keeps the audio decoded before it."""
     resampler = Resampler()
     chunks: list[npt.NDArray[np.float32]] = []
@@ -117,8 +128,11 @@ def _decode_container(data: bytes, demuxer: str | None) -> npt.NDArray[np.float3
         stream = first_audio_stream(container)
         found = f"{_a(container.format.long_name)} file"
         try:
+            decoded_s = 0.0
             for frame in container.decode(stream):
                 chunks.append(resampler.frame(frame))
+                decoded_s += chunks[-1].shape[1] / SAMPLE_RATE
+                _check_duration(decoded_s, max_duration_s)
         except DECODE_ERRORS as exc:
             if not any(chunk.shape[1] for chunk in chunks):
                 raise AudioDecodeError(f"{_UNREADABLE} ({describe(data)}: {_detail(exc)})") from exc

@@ -122,3 +122,14 @@ def test_oversize_content_length_is_413(http: TestClient) -> None:
 def test_openapi_schema_is_served(http: TestClient) -> None:
     schema = http.get("/openapi.json").json()
     assert "/v1/listen" in schema["paths"]
+
+
+def test_audio_longer_than_the_limit_is_413(recognizer: FakeRecognizer) -> None:
+    settings = Settings(api_keys=[KEY], max_audio_duration_s=5)
+    http = TestClient(create_app(settings, transcriber=Transcriber(settings, recognizer_for=lambda spec: recognizer)))
+    long_silence = wav_bytes(np.zeros(16000 * 6, np.int16), 16000)
+    response = http.post("/v1/listen", content=long_silence, headers=AUTH)
+    assert response.status_code == 413 and "5 s" in response.json()["err_msg"]
+    raw = http.post("/v1/listen?encoding=linear16&sample_rate=8000", content=bytes(8000 * 2 * 6), headers=AUTH)
+    assert raw.status_code == 413
+    assert http.post("/v1/listen", content=tone(4.0), headers=AUTH).status_code == 200
