@@ -138,5 +138,5 @@ class _ProgressBar:
                 return
             from tqdm import tqdm
 
-            self._bar = tqdm(total=round(total_s, 1), unit="s", desc="transcribing", file=sys.stderr, leave=False)
-        self._bar.update(round(done_s - self._bar.n, 1))
+            self._bar = tqdm(total=round(total_s), unit="s", desc="transcribing", file=sys.stderr, leave=False)
+        self._bar.update(round(done_s) - self._bar.n)

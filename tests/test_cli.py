@@ -59,4 +59,4 @@ def test_progress_bar_on_long_audio(tmp_path: Path) -> None:
         for done in (30.0, 60.0, 90.0):
             bar.update(done, 90.0)
             seen.append(bar._bar.n)
-    assert seen == [30.0, 60.0, 90.0]
+    assert seen == [30, 60, 90]
