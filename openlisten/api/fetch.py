@@ -10,7 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from openlisten.errors import PayloadTooLarge, URLFetchError
+from openlisten.api.streams import read_limited
+from openlisten.errors import URLFetchError
 
 __all__ = ["check_url_allowed", "fetch_audio"]
 
@@ -59,18 +60,15 @@ async def check_url_allowed(url: str, *, allow_private: bool) -> None:
 async def _read_body(response: httpx.Response, url: str, max_bytes: int) -> bytes:
     if response.status_code >= 400:
         raise URLFetchError(f"fetching {_redact(url)} failed with HTTP {response.status_code}")
-    declared = response.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"the file at the url is {declared} bytes; the limit is {max_bytes}")
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("text/html", "application/xhtml+xml"):
         raise URLFetchError(f"the url returned an HTML page ({content_type}), not audio")
-    body = bytearray()
-    async for chunk in response.aiter_bytes():
-        body += chunk
-        if len(body) > max_bytes:
-            raise PayloadTooLarge(f"the file at the url is larger than the limit of {max_bytes} bytes")
-    return bytes(body)
+    return await read_limited(
+        response.aiter_bytes(),
+        declared_length=response.headers.get("content-length"),
+        max_bytes=max_bytes,
+        what="the file at the url",
+    )
 
 
 def _redact(url: str) -> str:

@@ -11,7 +11,8 @@ from openlisten.api.errors import request_id_of
 from openlisten.api.fetch import fetch_audio
 from openlisten.api.render import render_response
 from openlisten.api.schemas import ErrorBody, ListenResponse, UrlSource
-from openlisten.errors import AudioDecodeError, OpenListenError, PayloadTooLarge, RequestError
+from openlisten.api.streams import read_limited
+from openlisten.errors import AudioDecodeError, OpenListenError, RequestError
 from openlisten.options import ListenOptions
 
 __all__ = ["router"]
@@ -74,15 +75,12 @@ def _media_type(request: Request) -> str:
 
 async def _read_body(request: Request, max_bytes: int) -> bytes:
     """The request body, read as a stream (chunked uploads included), at most `max_bytes` long."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > max_bytes:
-        raise PayloadTooLarge(f"the request body is {declared} bytes; the limit is {max_bytes}")
-    body = bytearray()
-    async for chunk in request.stream():
-        body += chunk
-        if len(body) > max_bytes:
-            raise PayloadTooLarge(f"the request body is larger than the limit of {max_bytes} bytes")
-    return bytes(body)
+    return await read_limited(
+        request.stream(),
+        declared_length=request.headers.get("content-length"),
+        max_bytes=max_bytes,
+        what="the request body",
+    )
 
 
 async def _drain(request: Request, max_bytes: int) -> None:
