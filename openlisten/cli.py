@@ -9,6 +9,8 @@ from typing import Any
 
 import click
 
+from openlisten.cli_store import jobs, keys
+from openlisten.cli_stream import stream
 from openlisten.config import Settings
 from openlisten.errors import OpenListenError
 
@@ -47,6 +49,12 @@ def _settings(**given: Any) -> Settings:
         overrides["model_map"] = dict(_pair(item) for item in overrides["model_map"])
     if "api_keys" in overrides:
         overrides["api_keys"] = list(overrides["api_keys"])
+    if "callback_allowed_hosts" in overrides:
+        overrides["callback_allowed_hosts"] = list(overrides["callback_allowed_hosts"])
+    if overrides.pop("no_metrics", False):
+        overrides["metrics"] = False
+    if overrides.pop("no_playground", False):
+        overrides["playground"] = False
     return Settings(**overrides)
 
 
@@ -63,6 +71,11 @@ def main() -> None:
     """OpenListen: Deepgram-compatible speech-to-text on your own hardware."""
 
 
+main.add_command(jobs)
+main.add_command(keys)
+main.add_command(stream)
+
+
 @main.command()
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port to bind (default 8080).")
@@ -71,17 +84,38 @@ def main() -> None:
 @click.option("--no-auth", is_flag=True, help="Development mode: accept requests without a key.")
 @click.option("--allow-private-urls", is_flag=True, help="Let {url} requests fetch private and loopback hosts.")
 @click.option("--max-upload-bytes", type=int, help="Largest request body, in bytes.")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep callback jobs, keys and the token secret here (default: in memory).",
+)
+@click.option(
+    "--callback-allowed-host",
+    "callback_allowed_hosts",
+    multiple=True,
+    metavar="HOST",
+    help="Only these hosts may receive callbacks, private ones included (repeatable; *.example.com).",
+)
+@click.option("--max-concurrent-requests", type=int, help="REST requests in progress at once (0: no limit).")
+@click.option("--max-concurrent-requests-per-key", type=int, help="REST requests in progress per key (0: no limit).")
+@click.option("--request-timeout", "request_timeout_s", type=float, help="Longest synchronous request, in seconds.")
+@click.option("--shutdown-grace", "shutdown_grace_s", type=float, help="Seconds in-flight work gets on SIGTERM.")
+@click.option("--no-metrics", is_flag=True, help="Do not serve Prometheus metrics at /metrics.")
+@click.option("--no-playground", is_flag=True, help="Do not serve the browser playground at /.")
 @_engine_options
 def serve(**given: Any) -> None:
     """Serve Deepgram's /v1/listen API over HTTP."""
-    import uvicorn
-
     from openlisten.api.app import create_app
+    from openlisten.api.server import run
 
     settings = _settings(**given)
-    app = create_app(settings)
-    app.state.services.transcriber.models.load(app.state.services.transcriber.models.resolve("default"))
-    uvicorn.run(app, host=settings.host, port=settings.port, log_level="info")
+    try:
+        app = create_app(settings)
+        transcriber = app.state.services.transcriber
+        transcriber.models.load(transcriber.models.resolve("default"))
+    except OpenListenError as exc:
+        raise click.ClickException(exc.message) from exc
+    run(app, settings)
 
 
 @main.command()

@@ -57,6 +57,56 @@ class Settings(BaseSettings):
     max_audio_duration_s: float = Field(4 * 3600.0, gt=0)
     """Longest audio accepted, in seconds of decoded audio (413 above it)."""
 
+    data_dir: Path | None = None
+    """Where the store lives: callback jobs, keys made with ``openlisten keys`` and the token-signing secret
+    (SQLite in WAL mode, ``openlisten.db``). Unset: in memory, so none of them survives a restart."""
+
+    callback_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    """Hosts a ``callback`` URL may name (in the environment: comma-separated; ``*.example.com`` covers
+    subdomains). Listed hosts may be private or loopback. Empty: any host whose addresses pass the URL-fetch
+    rule (public only, unless `allow_private_urls`)."""
+    callback_max_attempts: int = Field(10, ge=1, le=1000)
+    """Delivery attempts per callback before the job is marked failed (Deepgram makes 10)."""
+    callback_retry_base_s: float = Field(2.0, gt=0)
+    """Wait before the second delivery attempt; each later wait doubles, up to `callback_retry_max_s`."""
+    callback_retry_max_s: float = Field(300.0, gt=0)
+    """Longest wait between two delivery attempts."""
+    callback_timeout_s: float = Field(30.0, gt=0)
+    """Timeout for one delivery: connecting, sending the result and reading the reply."""
+    callback_concurrency: int = Field(2, ge=1, le=64)
+    """Callback jobs worked on at once (transcriptions still share the one scheduler)."""
+    max_queued_callbacks: int = Field(1000, ge=1)
+    """Callback jobs waiting or retrying at most; more get 429."""
+
+    max_concurrent_requests: int = Field(32, ge=0)
+    """REST requests (``/v1/listen``) in progress at once, over all keys; more get 429. 0: no limit."""
+    max_concurrent_requests_per_key: int = Field(0, ge=0)
+    """REST requests in progress at once for one key (its temporary tokens included); 0: no limit."""
+    max_live_sessions: int = Field(16, ge=0)
+    """Live WebSocket sessions open at once, over all keys; more are refused with 429. 0: no limit. They
+    share one model, so past what it keeps up with (``bench/live.py`` measures it) finals fall behind."""
+    max_live_sessions_per_key: int = Field(0, ge=0)
+    """Live WebSocket sessions open at once for one key (its temporary tokens included); 0: no limit."""
+    request_timeout_s: float = Field(600.0, gt=0)
+    """Longest synchronous ``/v1/listen`` request: 408 if the body is still arriving, 504 if transcription
+    is still running (use ``callback`` for longer jobs)."""
+    shutdown_grace_s: float = Field(30.0, ge=0)
+    """On SIGTERM, how long live sessions and in-flight requests and callback jobs get to finish; what is
+    left of a callback job is resumed at the next start."""
+    metrics: bool = True
+    """Serve Prometheus metrics at ``GET /metrics`` (unauthenticated, like ``/healthz`` and ``/readyz``)."""
+    playground: bool = True
+    """Serve the browser playground at ``GET /``: a page for transcribing files and the microphone through this
+    server's own API, with a key the user types in (``--no-playground`` turns it off)."""
+
+    @field_validator("callback_allowed_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        hosts = value.split(",") if isinstance(value, str) else value
+        if isinstance(hosts, (list, tuple)):
+            return [str(host).strip().lower() for host in hosts if str(host).strip()]
+        return value
+
     @field_validator("api_keys", mode="before")
     @classmethod
     def _split_keys(cls, value: object) -> object:

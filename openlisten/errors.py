@@ -11,9 +11,14 @@ WebSocket uses, so that ``api/errors.py`` turns any of them into Deepgram's erro
     │   ├── AudioDecodeError         400  the bytes are not audio we can decode
     │   ├── URLFetchError            400  a `{"url": ...}` could not be fetched
     │   ├── UnsupportedFeature       400  an option this server does not implement
+    │   ├── RequestTimeout           408  the body did not arrive within the request timeout
     │   └── PayloadTooLarge          413  the body or the fetched file is over the cap
     ├── AuthError                    401  missing or wrong credentials
+    │   └── PermissionDenied         403  the key lacks the scope the request needs
     ├── CapacityError                429  over a concurrency limit (the SDK retries it)
+    ├── Unavailable                  503  shutting down, or the job store is unreachable (retried)
+    │   └── StoreError               503  the job and key store failed
+    ├── ProcessingTimeout            504  transcription ran past the request timeout
     └── InternalError                500  our bug; logged with the request_id
 """
 
@@ -27,8 +32,13 @@ __all__ = [
     "InvalidParameter",
     "OpenListenError",
     "PayloadTooLarge",
+    "PermissionDenied",
+    "ProcessingTimeout",
     "RequestError",
+    "RequestTimeout",
+    "StoreError",
     "URLFetchError",
+    "Unavailable",
     "UnsupportedEncoding",
     "UnsupportedFeature",
 ]
@@ -89,6 +99,13 @@ class PayloadTooLarge(RequestError):
     close_code = 1009
 
 
+class RequestTimeout(RequestError):
+    """The request body did not arrive within the request timeout."""
+
+    err_code = "REQUEST_TIMEOUT"
+    http_status = 408
+
+
 class AuthError(OpenListenError):
     """Missing, malformed or wrong credentials."""
 
@@ -97,12 +114,39 @@ class AuthError(OpenListenError):
     close_code = 1008
 
 
+class PermissionDenied(AuthError):
+    """Valid credentials without the scope the request needs (spec/listen-v1.md §6.1)."""
+
+    err_code = "FORBIDDEN"
+    http_status = 403
+
+
 class CapacityError(OpenListenError):
     """A concurrency limit is reached; the client may retry later."""
 
     err_code = "TOO_MANY_REQUESTS"
     http_status = 429
     close_code = 1013
+
+
+class Unavailable(OpenListenError):
+    """The server cannot take the request now (shutting down); a retry, elsewhere or later, can succeed."""
+
+    err_code = "SERVICE_UNAVAILABLE"
+    http_status = 503
+    #: "Service restart" (RFC 6455 §7.4.1, IANA registry): the client should reconnect.
+    close_code = 1012
+
+
+class StoreError(Unavailable):
+    """The job and key store failed (the database is locked, full or unreachable)."""
+
+
+class ProcessingTimeout(OpenListenError):
+    """Transcription ran past the request timeout; long files belong in ``callback`` jobs."""
+
+    err_code = "REQUEST_TIMEOUT"
+    http_status = 504
 
 
 class InternalError(OpenListenError):

@@ -6,31 +6,45 @@ scheduler and no per-request state.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 import hashlib
 import uuid
 from collections.abc import Callable
 from statistics import fmean
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from openlisten.audio import RawFormat, decode_audio
 from openlisten.config import Settings
 from openlisten.engine.models import ModelManager, ModelSpec
-from openlisten.engine.recognizer import RecognitionOptions, Recognizer, WhisperRecognizer
+from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, Recognizer, WhisperRecognizer
 from openlisten.engine.scheduler import Priority, Scheduler
 from openlisten.engine.types import Word
 from openlisten.errors import InvalidParameter
-from openlisten.features.formatting import FormatOptions, format_words, join_transcript
+from openlisten.features.diarize import diarize
+from openlisten.features.formatting import join_transcript
+from openlisten.features.language import choose_language
 from openlisten.features.paragraphs import build_paragraphs
+from openlisten.features.pipeline import finish_words, format_options
+from openlisten.features.redact import Redactor
+from openlisten.features.search import search
 from openlisten.features.utterances import split_utterances
+from openlisten.features.vocabulary import hotwords
 from openlisten.options import ListenOptions
-from openlisten.transcript import ChannelTranscript, ModelInfo, Transcript
+from openlisten.transcript import ChannelTranscript, DiarizeInfo, ModelInfo, Transcript
+
+if TYPE_CHECKING:
+    from openlisten.engine.speaker_encoder import SpeakerEncoder
 
 __all__ = ["ProgressCallback", "Transcriber"]
 
 #: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
 ProgressCallback = Callable[[float, float], None]
+
+#: ``metadata.diarize_info.arch``: the speaker encoder and how its embeddings are clustered.
+DIARIZER_ARCH = "resemblyzer-ge2e+agglomerative"
 
 #: Raw encodings that carry no sample rate of their own, so Deepgram requires `sample_rate`.
 _RATE_REQUIRED = frozenset({"linear16", "linear32", "mulaw", "alaw"})
@@ -70,11 +84,16 @@ class Transcriber:
         language = _whisper_language(options, spec)
         audio = decode_audio(data, _raw_format(options), max_duration_s=self.settings.max_audio_duration_s)
         recognizer = self.recognizer(spec)
-        recognition_options = RecognitionOptions(language=language, beam_size=self.settings.beam_size)
+        recognition_options = RecognitionOptions(
+            language=language,
+            beam_size=self.settings.beam_size,
+            hotwords=hotwords(options.keyterm, options.keywords),
+        )
+        embedder = self.models.speaker_encoder() if options.diarization else None
         tracks = [audio.channel(i) for i in range(audio.channels)] if options.multichannel else [audio.mixed()]
         results = tuple(
             self._transcribe_track(
-                recognizer, track, recognition_options, options, _track_progress(progress, i, len(tracks))
+                recognizer, track, recognition_options, options, _track_progress(progress, i, len(tracks)), embedder
             )
             for i, track in enumerate(tracks)
         )
@@ -94,6 +113,7 @@ class Transcriber:
             utterances=utterances,
             tags=options.tag,
             extra=dict(options.extra),
+            diarize_info=DiarizeInfo(embedder.uuid, DIARIZER_ARCH) if embedder is not None else None,
         )
 
     def _transcribe_track(
@@ -103,7 +123,11 @@ class Transcriber:
         recognition_options: RecognitionOptions,
         options: ListenOptions,
         progress: ProgressCallback | None,
+        embedder: SpeakerEncoder | None = None,
     ) -> ChannelTranscript:
+        detected = _detect_language(recognizer, samples, recognition_options, options)
+        if detected is not None:
+            recognition_options = dataclasses.replace(recognition_options, language=detected[0])
         recognition = self.scheduler.run(
             Priority.PRERECORDED, lambda: recognizer.recognize(samples, recognition_options)
         )
@@ -114,22 +138,31 @@ class Transcriber:
                 progress(min(segment.end_s, recognition.duration_s), recognition.duration_s)
         if progress:
             progress(recognition.duration_s, recognition.duration_s)
-        format_options = FormatOptions(
-            punctuate=options.punctuate or options.paragraphs,
-            smart_format=options.smart_format,
-            numerals=options.numerals,
-            filler_words=options.filler_words,
-        )
-        formatted = format_words(words, format_options)
-        detected = options.detect_language
+        finished = finish_words(words, options, Redactor(options.redact))
+        if embedder is not None:
+            finished = self.scheduler.run(Priority.PRERECORDED, lambda: diarize(finished, samples, embedder))
+        if options.detect_language and detected is None:
+            detected = (recognition.language, recognition.language_probability)
         return ChannelTranscript(
-            words=tuple(formatted),
-            transcript=join_transcript(formatted, format_options),
-            confidence=round(fmean(w.confidence for w in formatted), 4) if formatted else 0.0,
-            detected_language=recognition.language if detected else None,
-            language_confidence=round(recognition.language_probability, 4) if detected else None,
-            paragraphs=build_paragraphs(formatted) if options.paragraphs or options.smart_format else None,
+            words=tuple(finished),
+            transcript=join_transcript(finished, format_options(options)),
+            confidence=round(fmean(w.confidence for w in finished), 4) if finished else 0.0,
+            detected_language=detected[0] if detected else None,
+            language_confidence=round(detected[1], 4) if detected else None,
+            paragraphs=build_paragraphs(finished) if options.paragraphs or options.smart_format else None,
+            search=search(finished, options.search) if options.search else None,
         )
+
+
+def _detect_language(
+    recognizer: Recognizer, samples: np.ndarray, recognition_options: RecognitionOptions, options: ListenOptions
+) -> tuple[str, float] | None:
+    """The language to decode in and its confidence, when a multilingual model is asked to detect it."""
+    if not options.detect_language or recognition_options.language is not None:
+        return None
+    if not isinstance(recognizer, LanguageDetector):
+        return None
+    return choose_language(recognizer.language_probabilities(samples), options.detect_language_codes)
 
 
 def _raw_format(options: ListenOptions) -> RawFormat | None:

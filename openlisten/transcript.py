@@ -61,6 +61,34 @@ class Utterance:
 
 
 @dataclass(frozen=True)
+class SearchHit:
+    """A place where a search query was heard."""
+
+    #: How well the words there match the query, 0–1.
+    confidence: float
+    start_s: float
+    end_s: float
+    #: The transcript words that matched.
+    snippet: str
+
+
+@dataclass(frozen=True)
+class SearchResult:
+    """The hits of one ``search`` query, best first (none is a valid answer)."""
+
+    query: str
+    hits: tuple[SearchHit, ...]
+
+
+@dataclass(frozen=True)
+class DiarizeInfo:
+    """The diarizer that labelled the speakers, as ``metadata.diarize_info`` reports it."""
+
+    model_uuid: str
+    arch: str
+
+
+@dataclass(frozen=True)
 class ChannelTranscript:
     """The transcript of one audio channel (or of the mix when multichannel is off)."""
 
@@ -71,6 +99,8 @@ class ChannelTranscript:
     detected_language: str | None = None
     language_confidence: float | None = None
     paragraphs: Paragraphs | None = None
+    #: One result per ``search`` query, when asked for.
+    search: tuple[SearchResult, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -101,3 +131,5 @@ class Transcript:
     utterances: tuple[Utterance, ...] | None = None
     tags: tuple[str, ...] = ()
     extra: dict[str, str] = field(default_factory=dict)
+    #: The diarizer, when speakers were labelled.
+    diarize_info: DiarizeInfo | None = None

@@ -64,7 +64,9 @@ def test_unknown_encoding() -> None:
     assert parse("encoding=MULAW").encoding == "mulaw"
 
 
-@pytest.mark.parametrize("name", ["summarize=v2", "sentiment=true", "diarize=true", "redact=pci", "search=fox"])
+@pytest.mark.parametrize(
+    "name", ["summarize=v2", "sentiment=true", "topics=true", "intents=true", "detect_entities=true", "redact=phi"]
+)
 def test_unsupported_features_are_refused(name: str) -> None:
     with pytest.raises(UnsupportedFeature):
         parse(name)
@@ -72,3 +74,42 @@ def test_unsupported_features_are_refused(name: str) -> None:
 
 def test_unsupported_feature_switched_off_is_fine() -> None:
     assert parse("diarize=false&sentiment=false") == ListenOptions()
+
+
+def test_feature_options() -> None:
+    options = parse(
+        "replace=monika:Monica&replace=um&keywords=Systrom:2&keywords=krieger&keyterm=Big+Bird&search=fox&search=red+dog"
+        "&redact=pci&redact=SSN&redact=false&profanity_filter=true&dictation=true&measurements=true&diarize_model=v1"
+    )
+    assert options.replace == (("monika", "Monica"), ("um", ""))
+    assert options.keywords == (("Systrom", 2.0), ("krieger", 1.0))
+    assert options.keyterm == ("Big Bird",)
+    assert options.search == ("fox", "red dog")
+    assert options.redact == ("pci", "ssn")
+    assert options.profanity_filter and options.dictation and options.measurements
+    assert options.diarization and not options.diarize
+
+
+def test_detect_language_takes_codes() -> None:
+    assert parse("detect_language=true").detect_language_codes == ()
+    options = parse("detect_language=en&detect_language=ES")
+    assert options.detect_language and options.detect_language_codes == ("en", "es")
+    assert not parse("detect_language=false").detect_language
+
+
+@pytest.mark.parametrize("query", ["keywords=fox:loud", "replace=:x", "diarize_model=v9", "keywords=:2"])
+def test_malformed_feature_values(query: str) -> None:
+    with pytest.raises(InvalidParameter):
+        parse(query)
+
+
+@pytest.mark.parametrize("query", ["measurements=true", "detect_language=true", "redact=pii", "diarize_model=v2"])
+def test_rest_only_options_are_refused_live(query: str) -> None:
+    parse(query)  # fine on REST
+    with pytest.raises((UnsupportedFeature, InvalidParameter)):
+        parse(query).check_live()
+
+
+def test_live_options_pass() -> None:
+    options = parse("redact=pci&redact=numbers&diarize_model=latest&search=fox&replace=a:b&profanity_filter=true")
+    assert options.check_live() is options

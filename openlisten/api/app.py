@@ -2,30 +2,121 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import functools
+import logging
+from collections.abc import AsyncIterator
+
 from fastapi import FastAPI
 
-from openlisten.api import routes_auth, routes_listen, routes_models
+from openlisten.api import routes_auth, routes_listen, routes_live, routes_models, routes_ops
 from openlisten.api.auth import Authenticator
+from openlisten.api.callback_jobs import check_callback_url, job_producer
 from openlisten.api.deps import Services
-from openlisten.api.errors import install_error_handlers
+from openlisten.api.errors import document_errors, install_error_handlers
+from openlisten.api.lifecycle import Lifecycle
+from openlisten.api.limits import Limits
+from openlisten.api.metrics import Metrics, MetricsMiddleware
 from openlisten.api.middleware import RequestIdMiddleware
+from openlisten.api.routes_web import install_playground
 from openlisten.config import Settings
+from openlisten.errors import OpenListenError
+from openlisten.jobs.callbacks import CallbackSender, RetryPolicy
+from openlisten.jobs.store import Store, open_store
+from openlisten.jobs.worker import CallbackWorker
+from openlisten.live.service import LiveService
 from openlisten.transcriber import Transcriber
 
 __all__ = ["create_app"]
 
+logger = logging.getLogger(__name__)
 
-def create_app(settings: Settings | None = None, *, transcriber: Transcriber | None = None) -> FastAPI:
-    """An OpenListen server: Deepgram's ``/v1/listen`` API on the configured models."""
+
+def create_app(
+    settings: Settings | None = None, *, transcriber: Transcriber | None = None, store: Store | None = None
+) -> FastAPI:
+    """An OpenListen server: Deepgram's ``/v1/listen`` API on the configured models.
+
+    `store` replaces the SQLite store of `Settings.data_dir` (for example with a server database).
+    """
     settings = settings or Settings()
-    app = FastAPI(title="OpenListen", version="0.1.0", summary="Deepgram-compatible speech-to-text")
-    app.state.services = Services(
-        settings=settings,
-        transcriber=transcriber or Transcriber(settings),
-        authenticator=Authenticator(settings),
-    )
+    services = _services(settings, transcriber or Transcriber(settings), store or open_store(settings.data_dir))
+    app = FastAPI(title="OpenListen", version="0.1.0", summary="Deepgram-compatible speech-to-text", lifespan=_lifespan)
+    app.state.services = services
+    app.state.live = LiveService(settings, services.transcriber.models, services.transcriber.scheduler)
     install_error_handlers(app)
+    document_errors(app)
     app.add_middleware(RequestIdMiddleware)
-    for router in (routes_listen.router, routes_models.router, routes_auth.router):
+    if settings.metrics:
+        services.metrics.watch(services)
+        app.add_middleware(MetricsMiddleware, metrics=services.metrics)
+        app.include_router(routes_ops.metrics_router)
+    for router in (
+        routes_listen.router,
+        routes_live.router,
+        routes_models.router,
+        routes_auth.router,
+        routes_ops.router,
+    ):
         app.include_router(router)
+    if settings.playground:
+        install_playground(app)
     return app
+
+
+def _services(settings: Settings, transcriber: Transcriber, store: Store) -> Services:
+    metrics = Metrics()
+    sender = CallbackSender(
+        timeout_s=settings.callback_timeout_s, check_url=functools.partial(check_callback_url, settings=settings)
+    )
+    retry = RetryPolicy(settings.callback_max_attempts, settings.callback_retry_base_s, settings.callback_retry_max_s)
+    worker = CallbackWorker(
+        store,
+        job_producer(transcriber, settings, metrics),
+        sender,
+        retry=retry,
+        concurrency=settings.callback_concurrency,
+    )
+    services = Services(
+        settings=settings,
+        transcriber=transcriber,
+        authenticator=Authenticator(settings, store),
+        store=store,
+        worker=worker,
+        limits=Limits(settings),
+        lifecycle=Lifecycle(),
+        metrics=metrics,
+    )
+    # What a graceful shutdown waits for (live sessions add their own hooks): REST requests in flight,
+    # and the callback jobs being worked on.
+    services.lifecycle.on_drain(services.limits.rest.wait_idle)
+    services.lifecycle.on_drain(lambda: worker.stop(settings.shutdown_grace_s))
+    return services
+
+
+@contextlib.asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Start: resume callback jobs, load the default model (``/readyz`` says when). Stop: drain (a no-op
+    when SIGTERM already drained) and leave unfinished jobs in the store."""
+    services: Services = app.state.services
+    services.lifecycle.draining = False  # an app can be started again after a shutdown (tests do)
+    await services.worker.start()
+    warm_up = asyncio.create_task(_load_default_model(services))
+    try:
+        yield
+    finally:
+        await services.lifecycle.drain(services.settings.shutdown_grace_s)
+        await services.worker.stop(0)
+        warm_up.cancel()
+
+
+async def _load_default_model(services: Services) -> None:
+    transcriber = services.transcriber
+    try:
+        await asyncio.to_thread(transcriber.recognizer, transcriber.models.resolve("default"))
+    except OpenListenError as exc:
+        services.lifecycle.model_error = exc.message
+        logger.error("the default model could not be loaded: %s", exc.message)
+    else:
+        services.lifecycle.model_ready = True

@@ -1,8 +1,12 @@
 """API keys and temporary tokens.
 
-Keys are kept only as SHA-256 digests and compared in constant time. Temporary tokens
-(``POST /v1/auth/grant``) are HS256 JWTs naming the digest id of the key that asked for them, so a
-token stops working when its key is removed (spec/listen-v1.md §6.1).
+Keys are kept only as SHA-256 digests: those given to the server (``--api-key``, the environment, a keys
+file) hold every scope; those made with ``openlisten keys create`` live in the store with their own scopes
+and can be revoked. Temporary tokens (``POST /v1/auth/grant``) are HS256 JWTs naming the id of the key
+that asked for them, so a token stops working when its key is removed or revoked; they carry only the
+``transcribe`` scope (spec/listen-v1.md §6.1: tokens are for ``/v1/listen``, not for management). The
+signing secret comes from `Settings.token_secret`, else from the store, so tokens survive a restart.
+Neither keys nor tokens are ever logged.
 """
 
 from __future__ import annotations
@@ -20,9 +24,10 @@ from pathlib import Path
 import jwt
 
 from openlisten.config import Settings
-from openlisten.errors import AuthError
+from openlisten.errors import AuthError, PermissionDenied
+from openlisten.jobs.store import ApiKey, KeyStore
 
-__all__ = ["Authenticator", "Principal"]
+__all__ = ["ALL_SCOPES", "GRANT", "KEYS", "TRANSCRIBE", "Authenticator", "Principal", "create_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +35,18 @@ _ALGORITHM = "HS256"
 #: Deepgram's default and maximum token lifetimes (spec §6.1).
 DEFAULT_TOKEN_TTL_S = 30.0
 MAX_TOKEN_TTL_S = 3600.0
+
+#: Transcribe: ``/v1/listen`` over REST and WebSocket.
+TRANSCRIBE = "transcribe"
+#: Grant temporary tokens: ``POST /v1/auth/grant``.
+GRANT = "grant"
+#: Manage keys (reserved for an HTTP key API; today keys are managed with ``openlisten keys``).
+KEYS = "keys"
+ALL_SCOPES = frozenset({TRANSCRIBE, GRANT, KEYS})
+#: What a temporary token may do, whatever its key may do.
+TOKEN_SCOPES = frozenset({TRANSCRIBE})
+#: Name of the token-signing secret in the store.
+_SECRET_NAME = "token-signing"
 
 
 @dataclass(frozen=True)
@@ -40,6 +57,14 @@ class Principal:
     key_id: str
     #: True when the request came with a temporary token rather than a key.
     via_token: bool = False
+    #: What it may do: `TRANSCRIBE`, `GRANT`, `KEYS`.
+    scopes: frozenset[str] = ALL_SCOPES
+
+    def require(self, scope: str) -> Principal:
+        """Itself, or `PermissionDenied` (403) when it lacks `scope`."""
+        if scope not in self.scopes:
+            raise PermissionDenied("Insufficient permissions.")
+        return self
 
 
 _ANONYMOUS = Principal(key_id="anonymous")
@@ -48,29 +73,39 @@ _ANONYMOUS = Principal(key_id="anonymous")
 class Authenticator:
     """Checks ``Authorization`` headers and WebSocket subprotocols; issues temporary tokens."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, store: KeyStore | None = None) -> None:
         self.required = not settings.no_auth
+        self._store = store
         keys = [k.get_secret_value() for k in settings.api_keys]
         self._digests = [_digest(k) for k in keys]
         if settings.api_keys_file is not None:
             self._digests.extend(_read_keys_file(settings.api_keys_file))
+        self._static_ids = {_key_id(d) for d in self._digests}
         secret = settings.token_secret.get_secret_value() if settings.token_secret else None
-        self._secret = secret.encode() if secret else secrets.token_bytes(32)
-        if self.required and not self._digests:
+        if secret:
+            self._secret = secret.encode()
+        else:
+            self._secret = store.secret(_SECRET_NAME) if store is not None else secrets.token_bytes(32)
+        if self.required and not self._digests and not (store is not None and store.list_keys()):
             logger.warning("no API keys configured: every request will get 401 (use --api-key or --no-auth)")
 
-    def authenticate(self, authorization: str | None) -> Principal:
-        """The principal of an ``Authorization`` header: ``Token <key>`` or ``Bearer <token>``."""
+    def authenticate(self, authorization: str | None, scope: str | None = None) -> Principal:
+        """The principal of an ``Authorization`` header, ``Token <key>`` or ``Bearer <token>``, holding `scope`
+        (401 for bad credentials, 403 without the scope). The WebSocket handshake uses it too."""
         if not self.required:
             return _ANONYMOUS
         scheme, _, credential = (authorization or "").strip().partition(" ")
-        return self._check(scheme, credential.strip())
+        principal = self._check(scheme, credential.strip())
+        return principal if scope is None else principal.require(scope)
 
-    def authenticate_subprotocols(self, protocols: Iterable[str]) -> tuple[Principal, str] | None:
+    def authenticate_subprotocols(
+        self, protocols: Iterable[str], scope: str | None = None
+    ) -> tuple[Principal, str] | None:
         """Browser-style auth, ``Sec-WebSocket-Protocol: token, <key>``: the principal and the protocol to select."""
         offered = [p.strip() for p in protocols]
         if len(offered) >= 2 and offered[0].lower() in ("token", "bearer"):
-            return self._check(offered[0], offered[1]), offered[0]
+            principal = self._check(offered[0], offered[1])
+            return (principal if scope is None else principal.require(scope)), offered[0]
         return None
 
     def grant(self, principal: Principal, ttl_s: float | None) -> tuple[str, float]:
@@ -94,9 +129,13 @@ class Authenticator:
         matched = False
         for stored in self._digests:
             matched |= hmac.compare_digest(digest, stored)
-        if not matched:
+        if matched:
+            return Principal(key_id=_key_id(digest))
+        # Keys made with `openlisten keys`: looked up by digest (an index lookup on a hash of the key).
+        record = self._store.find_key(digest) if self._store is not None else None
+        if record is None:
             raise AuthError("Invalid credentials.")
-        return Principal(key_id=_key_id(digest))
+        return Principal(key_id=record.key_id, scopes=record.scopes)
 
     def _check_token(self, token: str) -> Principal:
         try:
@@ -104,9 +143,28 @@ class Authenticator:
         except jwt.PyJWTError as exc:
             raise AuthError("Invalid credentials.") from exc
         key_id = str(claims["sub"])
-        if key_id != _ANONYMOUS.key_id and key_id not in {_key_id(d) for d in self._digests}:
-            raise AuthError("Invalid credentials.")  # the key that granted it is gone
-        return Principal(key_id=key_id, via_token=True)
+        if not self._key_is_active(key_id):
+            raise AuthError("Invalid credentials.")  # the key that granted it is gone or revoked
+        return Principal(key_id=key_id, via_token=True, scopes=TOKEN_SCOPES)
+
+    def _key_is_active(self, key_id: str) -> bool:
+        if key_id in self._static_ids or (key_id == _ANONYMOUS.key_id and not self.required):
+            return True
+        stored = self._store.get_key(key_id) if self._store is not None else None
+        return stored is not None and stored.revoked_at is None
+
+
+def create_key(store: KeyStore, name: str, scopes: Iterable[str]) -> tuple[str, ApiKey]:
+    """A new random key (40 hex digits, like Deepgram's) stored as a digest; the key is shown only here."""
+    chosen = frozenset(scopes)
+    unknown = chosen - ALL_SCOPES
+    if unknown or not chosen:
+        raise ValueError(f"scopes must be some of {', '.join(sorted(ALL_SCOPES))}, got {sorted(chosen) or 'none'}")
+    key = secrets.token_hex(20)
+    digest = _digest(key)
+    record = ApiKey(key_id=_key_id(digest), name=name, scopes=chosen, created_at=time.time())
+    store.add_key(record, digest)
+    return key, record
 
 
 def _digest(key: str) -> bytes:

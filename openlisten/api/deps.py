@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
-from openlisten.api.auth import Authenticator, Principal
+from openlisten.api.auth import GRANT, TRANSCRIBE, Authenticator, Principal
+from openlisten.api.lifecycle import Lifecycle
+from openlisten.api.limits import Limits
+from openlisten.api.metrics import Metrics
 from openlisten.config import Settings
+from openlisten.errors import Unavailable
+from openlisten.jobs.store import Store
+from openlisten.jobs.worker import CallbackWorker
 from openlisten.transcriber import Transcriber
 
-__all__ = ["AuthDep", "Services", "ServicesDep"]
+__all__ = ["AuthDep", "GrantDep", "RestSlotDep", "Services", "ServicesDep", "TranscribeDep"]
 
 
 @dataclass(frozen=True)
@@ -21,6 +28,12 @@ class Services:
     settings: Settings
     transcriber: Transcriber
     authenticator: Authenticator
+    #: Callback jobs, keys and secrets.
+    store: Store
+    worker: CallbackWorker
+    limits: Limits
+    lifecycle: Lifecycle
+    metrics: Metrics
 
 
 def _services(request: Request) -> Services:
@@ -32,5 +45,29 @@ def _authenticate(request: Request) -> Principal:
     return _services(request).authenticator.authenticate(request.headers.get("authorization"))
 
 
+def _scoped(scope: str) -> Callable[[Request], Principal]:
+    def authenticate(request: Request) -> Principal:
+        return _services(request).authenticator.authenticate(request.headers.get("authorization"), scope)
+
+    return authenticate
+
+
 ServicesDep = Annotated[Services, Depends(_services)]
+#: Any valid key or token.
 AuthDep = Annotated[Principal, Depends(_authenticate)]
+#: A key or token with the transcribe scope (403 without it).
+TranscribeDep = Annotated[Principal, Depends(_scoped(TRANSCRIBE))]
+#: A key with the grant scope.
+GrantDep = Annotated[Principal, Depends(_scoped(GRANT))]
+
+
+async def _rest_slot(request: Request, principal: TranscribeDep) -> AsyncIterator[None]:
+    services = _services(request)
+    if services.lifecycle.draining:
+        raise Unavailable("The server is shutting down; retry.")
+    with services.limits.rest.slot(principal.key_id):
+        yield
+
+
+#: One of the server's and the key's concurrent-request slots, held for the whole request (429 when none).
+RestSlotDep = Annotated[None, Depends(_rest_slot)]

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
+from starlette.requests import HTTPConnection
 
 from openlisten.api.schemas import ErrorBody
-from openlisten.errors import CapacityError, OpenListenError
+from openlisten.errors import CapacityError, OpenListenError, Unavailable
 
-__all__ = ["error_response", "install_error_handlers", "request_id_of"]
+__all__ = ["denial_response", "document_errors", "error_response", "install_error_handlers", "request_id_of"]
 
 logger = logging.getLogger(__name__)
 
@@ -22,18 +24,29 @@ RETRY_AFTER_S = 1
 _HTTP_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_LARGE", 415: "UNSUPPORTED_MEDIA_TYPE"}
 
 
-def request_id_of(request: Request) -> str:
+def request_id_of(request: HTTPConnection) -> str:
     """The request's id, set by `RequestIdMiddleware`."""
     return str(request.scope.get("state", {}).get("request_id", ""))
 
 
-def error_response(request: Request, status: int, err_code: str, err_msg: str) -> JSONResponse:
+def error_response(request: HTTPConnection, status: int, err_code: str, err_msg: str) -> JSONResponse:
     """A Deepgram legacy error body with the request's id."""
     body = ErrorBody(err_code=err_code, err_msg=err_msg, request_id=request_id_of(request))
+    request.scope.setdefault("state", {})["err_code"] = err_code  # for the metrics (api/metrics.py)
     headers = {"dg-error": err_msg[:200].encode("ascii", "replace").decode()}
     if status == 429:
         headers["Retry-After"] = str(RETRY_AFTER_S)
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
+
+
+def denial_response(websocket: HTTPConnection, exc: OpenListenError) -> JSONResponse:
+    """The HTTP reply that refuses a WebSocket handshake, in Deepgram's error shape with ``dg-error``
+    (spec/listen-v1.md §5.1); send it with ``websocket.send_denial_response``."""
+    if exc.http_status >= 500:
+        logger.error("live request %s refused (%s): %s", request_id_of(websocket), exc.http_status, exc.message)
+    else:
+        logger.info("live request %s refused (%s): %s", request_id_of(websocket), exc.http_status, exc.message)
+    return error_response(websocket, exc.http_status, exc.err_code, exc.message)
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -41,7 +54,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_openlisten_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, OpenListenError)
-        if exc.http_status >= 500:
+        if exc.http_status >= 500 and type(exc) is not Unavailable:  # draining's 503 is expected, not a failure
             logger.error("request %s failed: %s", request_id_of(request), exc.message)
         else:
             logger.info("request %s refused (%s): %s", request_id_of(request), exc.http_status, exc.message)
@@ -57,7 +70,9 @@ def install_error_handlers(app: FastAPI) -> None:
 
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
-        return error_response(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "Bad Request"), exc.detail)
+        response = error_response(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "Bad Request"), exc.detail)
+        response.headers.update(exc.headers or {})  # e.g. the ``Allow`` of a 405 (RFC 9110 §15.5.6)
+        return response
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
         logger.exception("request %s failed unexpectedly", request_id_of(request))
@@ -67,3 +82,32 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, on_validation_error)
     app.add_exception_handler(HTTPException, on_http_error)
     app.add_exception_handler(Exception, on_unexpected)
+
+
+def document_errors(app: FastAPI) -> None:
+    """Make the OpenAPI document say what the handlers above do: FastAPI documents validation errors as 422
+    ``HTTPValidationError``, but every error of a ``/v1`` route, those included, is Deepgram's error body."""
+    generate = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is not None:
+            return app.openapi_schema
+        schema = generate()
+        error = {"$ref": "#/components/schemas/ErrorBody"}
+        for path, operations in schema["paths"].items():
+            for operation in operations.values():
+                responses = operation.setdefault("responses", {})
+                responses.pop("422", None)
+                if path.startswith("/v1/"):
+                    description = "Any other error, in Deepgram's shape (spec/listen-v1.md §7)"
+                    responses["default"] = {
+                        "description": description,
+                        "content": {"application/json": {"schema": error}},
+                    }
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components.setdefault("ErrorBody", ErrorBody.model_json_schema())
+        for unused in ("HTTPValidationError", "ValidationError"):
+            components.pop(unused, None)
+        return schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

@@ -13,7 +13,7 @@ import httpx
 from openlisten.api.streams import read_limited
 from openlisten.errors import URLFetchError
 
-__all__ = ["check_url_allowed", "fetch_audio"]
+__all__ = ["check_url_allowed", "fetch_audio", "redact_url"]
 
 _REDIRECTS = {301, 302, 303, 307, 308}
 
@@ -31,19 +31,22 @@ async def fetch_audio(url: str, *, max_bytes: int, timeout_s: float, max_redirec
                         continue
                     return await _read_body(response, url, max_bytes)
             except httpx.HTTPError as exc:
-                raise URLFetchError(f"could not fetch {_redact(url)}: {type(exc).__name__} {exc}".strip()) from exc
-    raise URLFetchError(f"too many redirects fetching {_redact(url)} (at most {max_redirects})")
+                raise URLFetchError(f"could not fetch {redact_url(url)}: {type(exc).__name__} {exc}".strip()) from exc
+    raise URLFetchError(f"too many redirects fetching {redact_url(url)} (at most {max_redirects})")
 
 
 async def check_url_allowed(url: str, *, allow_private: bool) -> None:
     """Raise `URLFetchError` unless `url` is http(s) and, when not `allow_private`, every address
     its host resolves to is public."""
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80)
+    except ValueError as exc:  # urllib's answer to a bad port or a broken IPv6 literal
+        raise URLFetchError(f"url is malformed ({exc}): {redact_url(url)!r}") from exc
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise URLFetchError(f"url must be an http or https URL, got {_redact(url)!r}")
+        raise URLFetchError(f"url must be an http or https URL, got {redact_url(url)!r}")
     if allow_private:
         return
-    port = parts.port or (443 if parts.scheme == "https" else 80)
     try:
         infos = await asyncio.get_running_loop().getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
@@ -59,7 +62,7 @@ async def check_url_allowed(url: str, *, allow_private: bool) -> None:
 
 async def _read_body(response: httpx.Response, url: str, max_bytes: int) -> bytes:
     if response.status_code >= 400:
-        raise URLFetchError(f"fetching {_redact(url)} failed with HTTP {response.status_code}")
+        raise URLFetchError(f"fetching {redact_url(url)} failed with HTTP {response.status_code}")
     content_type = response.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type in ("text/html", "application/xhtml+xml"):
         raise URLFetchError(f"the url returned an HTML page ({content_type}), not audio")
@@ -71,12 +74,12 @@ async def _read_body(response: httpx.Response, url: str, max_bytes: int) -> byte
     )
 
 
-def _redact(url: str) -> str:
+def redact_url(url: str) -> str:
     """The URL without user info, which may hold credentials."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return "(a malformed URL)"
+    if "@" not in parts.netloc:
         return url
-    netloc = parts.hostname or ""
-    if parts.port:
-        netloc += f":{parts.port}"
-    return parts._replace(netloc=netloc).geturl()
+    return parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()

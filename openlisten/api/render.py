@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from openlisten.api.schemas import (
+    DiarizeInfoBody,
     ListenAlternative,
     ListenChannel,
     ListenMetadata,
@@ -10,12 +11,22 @@ from openlisten.api.schemas import (
     ListenParagraphs,
     ListenResponse,
     ListenResults,
+    ListenSearch,
+    ListenSearchHit,
     ListenSentence,
     ListenUtterance,
     ListenWord,
     ModelInfoBody,
 )
-from openlisten.transcript import ChannelTranscript, Paragraphs, Transcript, TranscriptWord, Utterance
+from openlisten.transcript import (
+    ChannelTranscript,
+    DiarizeInfo,
+    Paragraphs,
+    SearchResult,
+    Transcript,
+    TranscriptWord,
+    Utterance,
+)
 
 __all__ = ["render_response"]
 
@@ -33,6 +44,7 @@ def render_response(transcript: Transcript) -> ListenResponse:
         model_info={model.uuid: ModelInfoBody(name=model.name, version=model.version, arch=model.arch)},
         tags=list(transcript.tags) or None,
         extra=transcript.extra or None,
+        diarize_info=_diarize_info(transcript.diarize_info),
     )
     channels = [_channel(result) for result in transcript.results]
     utterances = None if transcript.utterances is None else [_utterance(u) for u in transcript.utterances]
@@ -47,10 +59,23 @@ def _channel(result: ChannelTranscript) -> ListenChannel:
         paragraphs=None if result.paragraphs is None else _paragraphs(result.paragraphs),
     )
     return ListenChannel(
+        search=None if result.search is None else [_search(r) for r in result.search],
         alternatives=[alternative],
         detected_language=result.detected_language,
         language_confidence=result.language_confidence,
     )
+
+
+def _search(result: SearchResult) -> ListenSearch:
+    hits = [
+        ListenSearchHit(confidence=hit.confidence, start=_s(hit.start_s), end=_s(hit.end_s), snippet=hit.snippet)
+        for hit in result.hits
+    ]
+    return ListenSearch(query=result.query, hits=hits)
+
+
+def _diarize_info(info: DiarizeInfo | None) -> DiarizeInfoBody | None:
+    return None if info is None else DiarizeInfoBody(model_uuid=info.model_uuid, arch=info.arch)
 
 
 def _word(word: TranscriptWord) -> ListenWord:

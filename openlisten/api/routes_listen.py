@@ -1,19 +1,25 @@
-"""``POST /v1/listen``: prerecorded transcription of a raw body or a ``{"url": ...}`` (spec/listen-v1.md §3)."""
+"""``POST /v1/listen``: prerecorded transcription of a raw body or a ``{"url": ...}`` (spec/listen-v1.md §3),
+answered with the transcript, or at once with ``{"request_id"}`` when a ``callback`` will get it (§3.3)."""
 
 from __future__ import annotations
 
+import time
+
+import anyio
 import pydantic
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
-from openlisten.api.deps import AuthDep, ServicesDep
+from openlisten.api.callback_jobs import check_callback_url, check_queue_room, enqueue_job, fetch_source
+from openlisten.api.deps import RestSlotDep, ServicesDep, TranscribeDep
 from openlisten.api.errors import request_id_of
-from openlisten.api.fetch import fetch_audio
+from openlisten.api.fetch import check_url_allowed
 from openlisten.api.render import render_response
-from openlisten.api.schemas import ErrorBody, ListenResponse, UrlSource
+from openlisten.api.schemas import ErrorBody, ListenAcceptedResponse, ListenResponse, UrlSource
 from openlisten.api.streams import read_limited
-from openlisten.errors import AudioDecodeError, OpenListenError, RequestError
+from openlisten.errors import AudioDecodeError, OpenListenError, ProcessingTimeout, RequestError, RequestTimeout
 from openlisten.options import ListenOptions
+from openlisten.transcriber import ProgressCallback
 
 __all__ = ["router"]
 
@@ -22,65 +28,122 @@ router = APIRouter(tags=["listen"])
 #: A ``{"url": ...}`` body is small; anything bigger is not one.
 _MAX_JSON_BYTES = 64 * 1024
 
+#: The query parameters the SDK can send (spec/listen-v1.md §3.2), for the OpenAPI document only: the route
+#: parses the raw query (repeated keys, ``extra[k]=v``) into `ListenOptions`. Values are strings on the wire;
+#: a malformed one, or a feature this server lacks, is a 400; unknown names are ignored.
+_QUERY_PARAMETERS = (  # noqa: SIM905 (one word list, not 40 lines)
+    "callback callback_method channels custom_intent custom_intent_mode custom_topic custom_topic_mode "
+    "detect_entities detect_language diarize diarize_model dictation encoding extra filler_words intents "
+    "keyterm keywords language language_hint measurements mip_opt_out model multichannel numerals "
+    "paragraphs profanity_filter punctuate redact replace sample_rate search sentiment smart_format "
+    "summarize tag topics utt_split utterances version"
+).split()
+
 _BODY_DOC = {
+    "parameters": [
+        {"name": name, "in": "query", "required": False, "schema": {"type": "string"}} for name in _QUERY_PARAMETERS
+    ],
     "requestBody": {
         "required": True,
         "content": {
             "application/octet-stream": {"schema": {"type": "string", "format": "binary"}},
             "application/json": {"schema": UrlSource.model_json_schema()},
         },
-    }
+    },
 }
-_ERRORS_DOC: dict[int | str, dict[str, object]] = {status: {"model": ErrorBody} for status in (400, 401, 413, 429, 500)}
+_ERRORS_DOC: dict[int | str, dict[str, object]] = {
+    status: {"model": ErrorBody} for status in (400, 401, 403, 408, 413, 429, 500, 503, 504)
+}
 
 
 @router.post(
     "/v1/listen",
-    response_model=ListenResponse,
+    response_model=ListenResponse | ListenAcceptedResponse,
     response_model_exclude_none=True,
     openapi_extra=_BODY_DOC,
     responses=_ERRORS_DOC,
     summary="Transcribe prerecorded audio",
 )
-async def listen(request: Request, services: ServicesDep, _principal: AuthDep) -> ListenResponse:
-    """Transcribe the audio in the body, or at the URL of a JSON body, as the query parameters ask."""
+async def listen(
+    request: Request, services: ServicesDep, principal: TranscribeDep, _slot: RestSlotDep
+) -> ListenResponse | ListenAcceptedResponse:
+    """Transcribe the audio in the body, or at the URL of a JSON body, as the query parameters ask.
+    With ``callback``, store the job, answer ``{"request_id"}`` at once and send the transcript there."""
     settings = services.settings
+    deadline = time.monotonic() + settings.request_timeout_s
     try:
         options = ListenOptions.from_query(request.query_params.multi_items())
+        if options.callback is not None:
+            await check_callback_url(options.callback, settings)
+            await check_queue_room(services.store, settings)
     except OpenListenError:
         await _drain(request, settings.max_upload_bytes)
         raise
+    url: str | None = None
+    data = b""
     if _media_type(request) == "application/json":
-        source = _parse_url_source(await _read_body(request, _MAX_JSON_BYTES))
-        data = await fetch_audio(
-            source.url,
-            max_bytes=settings.max_upload_bytes,
-            timeout_s=settings.url_timeout_s,
-            max_redirects=settings.url_max_redirects,
-            allow_private=settings.allow_private_urls,
-        )
+        url = _parse_url_source(await _read_body(request, _MAX_JSON_BYTES, deadline)).url
     else:
-        data = await _read_body(request, settings.max_upload_bytes)
+        data = await _read_body(request, settings.max_upload_bytes, deadline)
+        if not data:
+            raise AudioDecodeError("failed to process audio: the request body is empty")
+    if options.callback is not None:
+        if url is not None:  # refuse now what the fetch would refuse later
+            await check_url_allowed(url, allow_private=settings.allow_private_urls)
+        return await enqueue_job(
+            services.store,
+            services.worker,
+            request_id=request_id_of(request),
+            principal=principal,
+            query=request.query_params.multi_items(),
+            options=options,
+            audio=None if url else data,
+            audio_url=url,
+        )
+    if url is not None:
+        data = await fetch_source(url, settings)
     if not data:
-        raise AudioDecodeError("failed to process audio: the request body is empty")
+        raise AudioDecodeError("failed to process audio: the file at the url is empty")
     transcript = await run_in_threadpool(
-        services.transcriber.transcribe, data, options, request_id=request_id_of(request)
+        services.transcriber.transcribe,
+        data,
+        options,
+        request_id=request_id_of(request),
+        progress=_deadline_check(deadline, settings.request_timeout_s),
     )
+    services.metrics.audio_seconds.labels("rest").inc(transcript.duration_s)
     return render_response(transcript)
+
+
+def _deadline_check(deadline: float, timeout_s: float) -> ProgressCallback:
+    """Stops a transcription at its next step once the request has run for `timeout_s`."""
+
+    def check(done_s: float, total_s: float) -> None:
+        if time.monotonic() > deadline and done_s < total_s:
+            raise ProcessingTimeout(
+                f"transcription took longer than this server's limit of {timeout_s:.0f} s "
+                f"({done_s:.0f} of {total_s:.0f} s done); send long files with callback="
+            )
+
+    return check
 
 
 def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def _read_body(request: Request, max_bytes: int) -> bytes:
-    """The request body, read as a stream (chunked uploads included), at most `max_bytes` long."""
-    return await read_limited(
-        request.stream(),
-        declared_length=request.headers.get("content-length"),
-        max_bytes=max_bytes,
-        what="the request body",
-    )
+async def _read_body(request: Request, max_bytes: int, deadline: float) -> bytes:
+    """The request body, read as a stream (chunked uploads included), at most `max_bytes` long, by `deadline`."""
+    try:
+        with anyio.fail_after(max(0.0, deadline - time.monotonic())):
+            return await read_limited(
+                request.stream(),
+                declared_length=request.headers.get("content-length"),
+                max_bytes=max_bytes,
+                what="the request body",
+            )
+    except TimeoutError as exc:
+        raise RequestTimeout("the request body did not arrive within this server's request timeout") from exc
 
 
 async def _drain(request: Request, max_bytes: int) -> None:

@@ -8,10 +8,12 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 __all__ = [
+    "DiarizeInfoBody",
     "ErrorBody",
     "GrantRequest",
     "GrantResponse",
     "ListModelsResponse",
+    "ListenAcceptedResponse",
     "ListenAlternative",
     "ListenChannel",
     "ListenMetadata",
@@ -19,6 +21,8 @@ __all__ = [
     "ListenParagraphs",
     "ListenResponse",
     "ListenResults",
+    "ListenSearch",
+    "ListenSearchHit",
     "ListenSentence",
     "ListenUtterance",
     "ListenWord",
@@ -79,7 +83,20 @@ class ListenUtterance(_Wire):
     id: str
 
 
+class ListenSearchHit(_Wire):
+    confidence: float
+    start: float
+    end: float
+    snippet: str
+
+
+class ListenSearch(_Wire):
+    query: str
+    hits: list[ListenSearchHit]
+
+
 class ListenChannel(_Wire):
+    search: list[ListenSearch] | None = None
     alternatives: list[ListenAlternative]
     detected_language: str | None = None
     language_confidence: float | None = None
@@ -96,6 +113,11 @@ class ModelInfoBody(_Wire):
     arch: str
 
 
+class DiarizeInfoBody(_Wire):
+    model_uuid: str
+    arch: str
+
+
 class ListenMetadata(_Wire):
     transaction_key: str = "deprecated"
     request_id: str
@@ -105,6 +127,7 @@ class ListenMetadata(_Wire):
     channels: int
     models: list[str]
     model_info: dict[str, ModelInfoBody]
+    diarize_info: DiarizeInfoBody | None = None
     tags: list[str] | None = None
     extra: dict[str, str] | None = None
 
@@ -114,6 +137,12 @@ class ListenResponse(_Wire):
 
     metadata: ListenMetadata
     results: ListenResults
+
+
+class ListenAcceptedResponse(_Wire):
+    """The immediate answer to a request with ``callback`` (``ListenV1AcceptedResponse``, spec §3.3)."""
+
+    request_id: str
 
 
 class UrlSource(BaseModel):

@@ -15,6 +15,7 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
     from openlisten.config import Settings
+    from openlisten.engine.speaker_encoder import SpeakerEncoder
 
 __all__ = ["DEEPGRAM_FAMILIES", "BUNDLED_MODEL", "ModelManager", "ModelSpec"]
 
@@ -56,6 +57,7 @@ class ModelManager:
     def __init__(self, settings: Settings) -> None:
         self._settings = settings
         self._models: dict[str, WhisperModel] = {}
+        self._speaker_encoder: SpeakerEncoder | None = None
         self._lock = threading.Lock()
 
     def resolve(self, name: str) -> ModelSpec:
@@ -80,6 +82,16 @@ class ModelManager:
             if model is None:
                 model = self._models[spec.source] = self._load(spec.source)
             return model
+
+    def speaker_encoder(self) -> SpeakerEncoder:
+        """The voice encoder diarization uses, loaded on first use (needs the ``diarize`` extra)."""
+        with self._lock:
+            if self._speaker_encoder is None:
+                from openlisten.engine.speaker_encoder import SpeakerEncoder
+
+                logger.info("loading the speaker encoder")
+                self._speaker_encoder = SpeakerEncoder()
+            return self._speaker_encoder
 
     @property
     def device(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -14,7 +14,7 @@ from openlisten.engine.types import Segment, Word
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-__all__ = ["Recognition", "RecognitionOptions", "Recognizer", "WhisperRecognizer"]
+__all__ = ["LanguageDetector", "Recognition", "RecognitionOptions", "Recognizer", "WhisperRecognizer"]
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,15 @@ class Recognizer(Protocol):
         ...
 
 
+@runtime_checkable
+class LanguageDetector(Protocol):
+    """A recognizer that can tell which language is spoken (multilingual models)."""
+
+    def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
+        """(language code, probability) for every language the model knows, for mono 16 kHz `samples`."""
+        ...
+
+
 class WhisperRecognizer:
     """A faster-whisper model behind the `Recognizer` interface."""
 
@@ -76,6 +85,11 @@ class WhisperRecognizer:
             language=info.language,
             language_probability=info.language_probability,
         )
+
+    def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
+        # The speech parts only, as transcribe() itself detects languages; up to 3 windows of 30 s.
+        _, _, probabilities = self.model.detect_language(samples, vad_filter=True, language_detection_segments=3)
+        return [(code, float(p)) for code, p in probabilities]
 
 
 def _segment(segment: object, regions: list[SpeechRegion]) -> Segment:

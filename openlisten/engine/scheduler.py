@@ -1,9 +1,19 @@
-"""One scheduler in front of the model: every request's model work runs here, most urgent first.
+"""One scheduler in front of the model: every request's and every live session's model work runs here.
 
-The model already uses every core for one decode, so running two decodes at once only makes both
-slower (../shared/DESIGN.md). Work is therefore queued and run by one worker thread, in priority
-order; long prerecorded jobs are submitted one decoding window at a time, so urgent work waits at
-most one window.
+The model already uses every core for one decode, so running two decodes at once only makes both slower
+(../shared/DESIGN.md). Work is therefore queued and run by one worker thread, most urgent first:
+
+- **Priorities.** Live finals run before live interims, which run before prerecorded work. Prerecorded jobs
+  are submitted one decoding window at a time, so urgent work waits at most one window. A prerecorded job
+  that has waited `starvation_s` moves ahead of live interims (never of finals): a busy live load thins the
+  interim cadence instead of starving REST requests.
+- **Batching.** Items submitted with `submit_batch` to the same `BatchRunner` are run together: when the most
+  urgent job is such an item, the worker offers the runner every pending item of that runner, most urgent
+  first, and the runner picks the ones that fit one run (the live decoder packs them into one Whisper window).
+- **Coalescing.** An item submitted with a `coalesce_key` replaces the pending (not yet running) item with the
+  same key and runner: the older one's future is cancelled and the newer one keeps the older one's place in
+  line. A live stream uses this for its interim hypotheses, so at most one of them waits per stream and it
+  carries the freshest audio.
 """
 
 from __future__ import annotations
@@ -11,18 +21,25 @@ from __future__ import annotations
 import enum
 import itertools
 import logging
-import queue
 import threading
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["Priority", "Scheduler"]
+__all__ = ["BatchRunner", "Priority", "Scheduler"]
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+I = TypeVar("I")  # noqa: E741 (the usual name for an item type)
+R = TypeVar("R")
+I_contra = TypeVar("I_contra", contravariant=True)
+R_co = TypeVar("R_co", covariant=True)
+
+#: Seconds a prerecorded job may wait before it runs ahead of live interims.
+DEFAULT_STARVATION_S = 2.0
 
 
 class Priority(enum.IntEnum):
@@ -36,29 +53,60 @@ class Priority(enum.IntEnum):
     PRERECORDED = 2
 
 
-@dataclass(order=True)
-class _Job:
+class BatchRunner(Protocol[I_contra, R_co]):
+    """Runs many submitted items at once (see `Scheduler.submit_batch`)."""
+
+    def plan(self, items: Sequence[I_contra]) -> Sequence[int]:
+        """Indices of the `items` (most urgent first) to run together now; must include 0."""
+        ...
+
+    def run(self, items: Sequence[I_contra]) -> Iterator[tuple[int, R_co]]:
+        """Run `items`, yielding (index, result) pairs as results are ready, in any order."""
+        ...
+
+
+@dataclass(eq=False)
+class _Job(Generic[T]):
     priority: int
     seq: int
-    fn: Callable[[], Any] = field(compare=False)
-    future: Future[Any] = field(compare=False)
+    future: Future[T]
+    submitted: float
+    #: A plain job's callable; None for a batch item.
+    fn: Callable[[], T] | None = None
+    runner: BatchRunner[Any, T] | None = None
+    item: Any = None
+    coalesce_key: Hashable | None = None
 
 
 class Scheduler:
-    """Runs submitted callables on one worker thread, lowest `Priority` first, FIFO within a priority."""
+    """Runs model work on one worker thread, most urgent first, batching and coalescing live items."""
 
-    def __init__(self) -> None:
-        self._queue: queue.PriorityQueue[_Job] = queue.PriorityQueue()
+    def __init__(self, *, starvation_s: float = DEFAULT_STARVATION_S, clock: Callable[[], float] = time.monotonic):
+        self._pending: list[_Job[Any]] = []
+        self._coalescing: dict[tuple[int, Hashable], _Job[Any]] = {}
         self._seq = itertools.count()
+        self._cond = threading.Condition()
         self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
+        self._starvation_s = starvation_s
+        self._clock = clock
 
     def submit(self, priority: Priority, fn: Callable[[], T]) -> Future[T]:
         """Queue `fn`; its result or exception arrives through the returned future."""
-        future: Future[T] = Future()
-        self._ensure_worker()
-        self._queue.put(_Job(int(priority), next(self._seq), fn, future))
-        return future
+        job: _Job[T] = _Job(int(priority), next(self._seq), Future(), self._clock(), fn=fn)
+        self._enqueue(job)
+        return job.future
+
+    def submit_batch(
+        self, runner: BatchRunner[I, R], priority: Priority, item: I, *, coalesce_key: Hashable | None = None
+    ) -> Future[R]:
+        """Queue `item` for `runner`, to run together with other items of the same runner.
+
+        With a `coalesce_key`, a pending item of the same runner and key is replaced (its future cancelled).
+        """
+        job: _Job[R] = _Job(int(priority), next(self._seq), Future(), self._clock(), runner=runner, item=item)
+        job.coalesce_key = coalesce_key
+        self._enqueue(job)
+        return job.future
 
     def run(self, priority: Priority, fn: Callable[[], T]) -> T:
         """Run `fn` on the worker and wait for it (for threads other than the worker)."""
@@ -76,20 +124,120 @@ class Scheduler:
     @property
     def depth(self) -> int:
         """Jobs waiting to run."""
-        return self._queue.qsize()
+        with self._cond:
+            return sum(1 for job in self._pending if not job.future.cancelled())
+
+    def _enqueue(self, job: _Job[Any]) -> None:
+        self._ensure_worker()
+        with self._cond:
+            if job.coalesce_key is not None:
+                self._coalesce(job)
+            self._pending.append(job)
+            self._cond.notify()
+
+    def _coalesce(self, job: _Job[Any]) -> None:
+        """Replace the pending job with the same runner and key, keeping its place in line."""
+        key = (id(job.runner), job.coalesce_key)
+        older = self._coalescing.get(key)
+        if older is not None and older in self._pending:
+            self._pending.remove(older)
+            older.future.cancel()
+            job.seq, job.submitted = older.seq, older.submitted
+        self._coalescing[key] = job
 
     def _ensure_worker(self) -> None:
-        with self._lock:
+        with self._cond:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._work, name="openlisten-scheduler", daemon=True)
                 self._thread.start()
 
     def _work(self) -> None:
         while True:
-            job = self._queue.get()
-            if not job.future.set_running_or_notify_cancel():
-                continue
-            try:
-                job.future.set_result(job.fn())
-            except BaseException as exc:  # handed to the waiting caller, which re-raises it
+            jobs = self._take()
+            if jobs[0].runner is None:
+                _run_plain(jobs[0])
+            else:
+                _run_batch(jobs)
+
+    def _take(self) -> list[_Job[Any]]:
+        """Wait for work; remove and return the next job, or the batch of items that run together."""
+        with self._cond:
+            while True:
+                self._drop_cancelled()
+                if not self._pending:
+                    self._cond.wait()
+                    continue
+                self._pending.sort(key=self._rank)
+                chosen = self._choose(self._pending[0])
+                for job in chosen:
+                    self._pending.remove(job)
+                    self._forget(job)
+                running = [job for job in chosen if job.future.set_running_or_notify_cancel()]
+                if running:
+                    return running
+
+    def _drop_cancelled(self) -> None:
+        for job in self._pending:
+            if job.future.cancelled():
+                self._forget(job)
+        self._pending = [job for job in self._pending if not job.future.cancelled()]
+
+    def _forget(self, job: _Job[Any]) -> None:
+        """Drop `job` from the coalescing index (if it is the entry for its key)."""
+        if job.coalesce_key is not None:
+            key = (id(job.runner), job.coalesce_key)
+            if self._coalescing.get(key) is job:
+                del self._coalescing[key]
+
+    def _choose(self, head: _Job[Any]) -> list[_Job[Any]]:
+        """`head`, or the items of its runner that run together with it (the pending list is sorted)."""
+        if head.runner is None:
+            return [head]
+        candidates = [job for job in self._pending if job.runner is head.runner]
+        return [candidates[i] for i in _checked_plan(head.runner, candidates)]
+
+    def _rank(self, job: _Job[Any]) -> tuple[int, int]:
+        priority = job.priority
+        if priority == Priority.PRERECORDED and self._clock() - job.submitted >= self._starvation_s:
+            priority = Priority.LIVE_INTERIM
+        return priority, job.seq
+
+
+def _checked_plan(runner: BatchRunner[Any, Any], candidates: list[_Job[Any]]) -> list[int]:
+    """The runner's choice of candidates, always including the most urgent one, each index once."""
+    try:
+        chosen = sorted(set(runner.plan([job.item for job in candidates])))
+    except Exception:  # a broken plan must not kill the worker; run the head alone and let run() report
+        logger.exception("batch runner %r failed to plan; running one item", runner)
+        chosen = []
+    if 0 not in chosen:
+        chosen.insert(0, 0)
+    return [i for i in chosen if 0 <= i < len(candidates)]
+
+
+def _run_plain(job: _Job[Any]) -> None:
+    assert job.fn is not None
+    try:
+        job.future.set_result(job.fn())
+    except BaseException as exc:  # handed to the waiting caller, which re-raises it
+        job.future.set_exception(exc)
+
+
+def _run_batch(jobs: list[_Job[Any]]) -> None:
+    runner = jobs[0].runner
+    assert runner is not None
+    done: set[int] = set()
+    try:
+        for index, result in runner.run([job.item for job in jobs]):
+            if index not in done:
+                done.add(index)
+                jobs[index].future.set_result(result)
+    except BaseException as exc:  # every item still waiting learns of the failure
+        logger.exception("batch of %d item(s) failed", len(jobs))
+        for index, job in enumerate(jobs):
+            if index not in done:
+                done.add(index)
                 job.future.set_exception(exc)
+    for index, job in enumerate(jobs):
+        if index not in done:
+            job.future.set_exception(RuntimeError(f"batch runner {runner!r} returned no result for an item"))

@@ -6,8 +6,9 @@ punctuation, and ``punctuated_word``, the display form, which keeps Whisper's pu
 Only ``smart_format`` and ``numerals`` write digits; otherwise numbers are spelled out as spoken
 ("$250" → "two hundred fifty dollars"), as Deepgram's unformatted output is. The steps::
 
-    digits:     split → drop fillers and bare punctuation → numbers → years → money and percent → capitalize
-    otherwise:  split → drop fillers and bare punctuation → spell numbers out → capitalize
+    digits:     split → drop fillers and bare punctuation → dictation → numbers → years → money and percent
+                → entities (entities.py) → measurements → capitalize
+    otherwise:  split → drop fillers and bare punctuation → dictation → spell numbers out → capitalize
 """
 
 from __future__ import annotations
@@ -19,7 +20,11 @@ from dataclasses import dataclass, replace
 from text_to_num import alpha2digit
 
 from openlisten.engine.types import Word
+from openlisten.features.dictation import dictate
+from openlisten.features.entities import SMART_FORMAT_FINDERS
+from openlisten.features.measurements import find_measurement
 from openlisten.features.numbers import SpokenNumber, spell_number
+from openlisten.features.tokens import Token, edges, ends_sentence, merge, merge_spans, normalize
 from openlisten.transcript import TranscriptWord
 
 __all__ = ["FormatOptions", "format_words", "join_transcript"]
@@ -46,14 +51,10 @@ _PERCENT_WORDS = frozenset({"percent"})
 _DOLLAR_WORDS = frozenset({"dollar", "dollars"})
 _CENT_WORDS = frozenset({"cent", "cents"})
 
-_LEADING_PUNCTUATION_RE = re.compile(r"^\W+")
-_TRAILING_PUNCTUATION_RE = re.compile(r"\W+$")
-_DIGIT_GROUP_COMMA_RE = re.compile(r"(?<=\d),(?=\d)")
 #: What text2num writes for one number: "25", "1000000", "3.5", "21st".
 _NUMBER_RE = re.compile(r"\d[\d.,]*(?:st|nd|rd|th)?")
 #: An amount of money or a percentage: "5", "1,000", "3.5".
 _AMOUNT_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_CLOSING_MARKS = "\"')]}»”’"
 #: Symbols that belong to a number even without punctuation: "$250" and "25%" keep them under ``numerals``.
 _CURRENCY_SYMBOLS = "$€£"
 
@@ -70,6 +71,10 @@ class FormatOptions:
     numerals: bool = False
     #: Keep filler words ("uh", "um", …); they are left out otherwise.
     filler_words: bool = False
+    #: Write spoken punctuation commands ("comma", "period", "new line") as marks; needs punctuation.
+    dictation: bool = False
+    #: Write a number and a spoken metric unit as the unit's abbreviation ("five meters" → "5 m").
+    measurements: bool = False
 
     @property
     def punctuated(self) -> bool:
@@ -79,22 +84,7 @@ class FormatOptions:
     @property
     def writes_digits(self) -> bool:
         """Whether numbers are written in digits; otherwise they are spelled out as spoken."""
-        return self.smart_format or self.numerals
-
-
-@dataclass(frozen=True)
-class _Token:
-    """A word on its way through the steps: its display text, with punctuation, and its times."""
-
-    text: str
-    start_s: float
-    end_s: float
-    confidence: float
-    #: The digits when this token is a number written from words, else None.
-    number: str | None = None
-
-
-_Finder = Callable[[Sequence[_Token], int], tuple[int, _Token] | None]
+        return self.smart_format or self.numerals or self.measurements
 
 
 def format_words(words: Sequence[Word], options: FormatOptions) -> list[TranscriptWord]:
@@ -102,15 +92,20 @@ def format_words(words: Sequence[Word], options: FormatOptions) -> list[Transcri
     tokens = _drop(_split(words), _is_bare_punctuation)
     if not options.filler_words:
         tokens = _drop(tokens, _is_filler)
+    if options.dictation and options.punctuated:
+        tokens = dictate(tokens)
     if options.writes_digits:
-        tokens = _merge_spans(_merge_spans(tokens, _find_number), _find_year)
+        tokens = merge_spans(merge_spans(tokens, _find_number), _find_year)
     else:
         tokens = _spell_numbers(tokens)
     if options.smart_format:
-        tokens = _merge_spans(tokens, _find_money_or_percent)
+        for find in (_find_money_or_percent, *SMART_FORMAT_FINDERS):
+            tokens = merge_spans(tokens, find)
+    if options.measurements:
+        tokens = merge_spans(tokens, find_measurement)
     if options.punctuated:
         tokens = _capitalize_sentences(tokens)
-    return [_to_transcript_word(token, options) for token in tokens]
+    return [word for token in tokens for word in _to_transcript_words(token, options)]
 
 
 def join_transcript(words: Sequence[TranscriptWord], options: FormatOptions) -> str:
@@ -122,24 +117,6 @@ def join_transcript(words: Sequence[TranscriptWord], options: FormatOptions) -> 
 # Text helpers.
 
 
-def _edges(text: str) -> tuple[str, str, str]:
-    """Split ``text`` into leading punctuation, core and trailing punctuation ("…" is all trailing)."""
-    rest = _TRAILING_PUNCTUATION_RE.sub("", text)
-    core = _LEADING_PUNCTUATION_RE.sub("", rest)
-    return rest[: len(rest) - len(core)], core, text[len(rest) :]
-
-
-def _normalize(text: str) -> str:
-    """Deepgram's ``word``: lower case, no punctuation at the edges, no commas between digit groups."""
-    return _DIGIT_GROUP_COMMA_RE.sub("", _edges(text)[1]).lower()
-
-
-def _ends_sentence(text: str) -> bool:
-    trailing = _edges(text)[2].rstrip(_CLOSING_MARKS)
-    # An ellipsis marks a pause more often than the end of a sentence.
-    return trailing.endswith((".", "?", "!")) and not trailing.endswith("..")
-
-
 def _is_number_word(word: str) -> bool:
     return bool(word) and all(part in _NUMBER_WORDS for part in word.split("-"))
 
@@ -147,76 +124,53 @@ def _is_number_word(word: str) -> bool:
 # Steps.
 
 
-def _split(words: Sequence[Word]) -> list[_Token]:
+def _split(words: Sequence[Word]) -> list[Token]:
     """One token per whitespace-separated piece of each word, in time order, each with start_s <= end_s."""
     tokens = [
-        _Token(piece, word.start_s, max(word.start_s, word.end_s), word.confidence)
+        Token(piece, word.start_s, max(word.start_s, word.end_s), word.confidence)
         for word in words
         for piece in word.text.split()
     ]
     return sorted(tokens, key=lambda token: token.start_s)
 
 
-def _is_bare_punctuation(token: _Token) -> bool:
-    return not _normalize(token.text)
+def _is_bare_punctuation(token: Token) -> bool:
+    return not normalize(token.text)
 
 
-def _is_filler(token: _Token) -> bool:
-    return _normalize(token.text) in _FILLERS
+def _is_filler(token: Token) -> bool:
+    return normalize(token.text) in _FILLERS
 
 
-def _drop(tokens: Sequence[_Token], unwanted: Callable[[_Token], bool]) -> list[_Token]:
+def _drop(tokens: Sequence[Token], unwanted: Callable[[Token], bool]) -> list[Token]:
     """Leave out unwanted tokens; the end of a sentence one carried moves onto the token before it."""
-    kept: list[_Token] = []
+    kept: list[Token] = []
     for token in tokens:
         if not unwanted(token):
             kept.append(token)
-        elif kept and _ends_sentence(token.text):
-            lead, core, _ = _edges(kept[-1].text)
-            kept[-1] = replace(kept[-1], text=lead + core + _edges(token.text)[2])
+        elif kept and ends_sentence(token.text):
+            lead, core, _ = edges(kept[-1].text)
+            kept[-1] = replace(kept[-1], text=lead + core + edges(token.text)[2])
     return kept
 
 
-def _merge_spans(tokens: Sequence[_Token], find: _Finder) -> list[_Token]:
-    """Scan left to right, replacing each span ``find`` recognizes by the one token it builds."""
-    merged: list[_Token] = []
-    index = 0
-    while index < len(tokens):
-        span = find(tokens, index)
-        if span is None:
-            merged.append(tokens[index])
-            index += 1
-        else:
-            index, token = span
-            merged.append(token)
-    return merged
-
-
-def _merge(tokens: Sequence[_Token], formatted: str, number: str | None = None) -> _Token:
-    """One token for ``tokens``, written ``formatted`` between the first's lead and the last's trail."""
-    text = _edges(tokens[0].text)[0] + formatted + _edges(tokens[-1].text)[2]
-    end_s = max(token.end_s for token in tokens)
-    confidence = min(token.confidence for token in tokens)
-    return _Token(text, tokens[0].start_s, end_s, confidence, number)
-
-
-def _find_number(tokens: Sequence[_Token], start: int) -> tuple[int, _Token] | None:
+def _find_number(tokens: Sequence[Token], start: int) -> tuple[int, Token] | None:
     """The longest run of number words from ``start`` that text2num writes as one number."""
     for end in range(_number_run_end(tokens, start), start, -1):
-        spoken = " ".join(_normalize(token.text) for token in tokens[start:end])
+        spoken = " ".join(normalize(token.text) for token in tokens[start:end])
         if end - start == 1 and spoken in _MULTIPLIERS:
             continue  # "a hundred", "thousands of": a bare multiplier reads better as a word.
         digits = str(alpha2digit(spoken, "en", threshold=_SMALL_NUMBER_LIMIT))
         if _NUMBER_RE.fullmatch(digits):
-            return end, _merge(tokens[start:end], digits, number=digits)
+            return end, merge(tokens[start:end], digits, number=digits)
     return None
 
 
-def _number_run_end(tokens: Sequence[_Token], start: int) -> int:
+def _number_run_end(tokens: Sequence[Token], start: int) -> int:
     """The end of the run of number words from ``start``; punctuation inside the run ends it."""
     end = start
     while end < len(tokens) and end - start < _MAX_NUMBER_WORDS:
-        lead, core, trail = _edges(tokens[end].text)
+        lead, core, trail = edges(tokens[end].text)
         if not _is_number_word(core.lower()) or (lead and end > start):
             break
         end += 1
@@ -225,39 +179,39 @@ def _number_run_end(tokens: Sequence[_Token], start: int) -> int:
     return end
 
 
-def _find_year(tokens: Sequence[_Token], start: int) -> tuple[int, _Token] | None:
+def _find_year(tokens: Sequence[Token], start: int) -> tuple[int, Token] | None:
     """Two numbers said as a year: "nineteen ninety nine" → "1999", "twenty twenty four" → "2024"."""
     pair = tokens[start : start + 2]
-    if len(pair) < 2 or _edges(pair[0].text)[2] or _edges(pair[1].text)[0]:
+    if len(pair) < 2 or edges(pair[0].text)[2] or edges(pair[1].text)[0]:
         return None
     century, year = pair[0].number or "", pair[1].number or ""
     if century.isdigit() and year.isdigit() and 11 <= int(century) <= 20 and 10 <= int(year) <= 99:
-        return start + 2, _merge(pair, century + year, number=century + year)
+        return start + 2, merge(pair, century + year, number=century + year)
     return None
 
 
-def _find_money_or_percent(tokens: Sequence[_Token], start: int) -> tuple[int, _Token] | None:
+def _find_money_or_percent(tokens: Sequence[Token], start: int) -> tuple[int, Token] | None:
     """Money and percentages: "25 percent" → "25%", "five dollars" → "$5", "20 dollars and 50 cents" → "$20.50"."""
     amount = _amount(tokens[start])
     if amount is None or start + 1 >= len(tokens):
         return None
-    unit = _normalize(tokens[start + 1].text)
+    unit = normalize(tokens[start + 1].text)
     if unit in _PERCENT_WORDS:
-        return start + 2, _merge(tokens[start : start + 2], amount + "%")
+        return start + 2, merge(tokens[start : start + 2], amount + "%")
     if unit not in _DOLLAR_WORDS:
         return None
-    cents = _find_cents(tokens, start + 2) if "." not in amount and not _edges(tokens[start + 1].text)[2] else None
+    cents = _find_cents(tokens, start + 2) if "." not in amount and not edges(tokens[start + 1].text)[2] else None
     if cents is None:
-        return start + 2, _merge(tokens[start : start + 2], "$" + amount)
+        return start + 2, merge(tokens[start : start + 2], "$" + amount)
     end, cents_digits = cents
-    return end, _merge(tokens[start:end], f"${amount}.{cents_digits}")
+    return end, merge(tokens[start:end], f"${amount}.{cents_digits}")
 
 
-def _find_cents(tokens: Sequence[_Token], start: int) -> tuple[int, str] | None:
+def _find_cents(tokens: Sequence[Token], start: int) -> tuple[int, str] | None:
     """The cents after an amount of dollars ("and fifty cents"): the span's end and two digits."""
     if start < len(tokens) and tokens[start].text.lower() == "and":
         start += 1
-    if start + 1 >= len(tokens) or _normalize(tokens[start + 1].text) not in _CENT_WORDS:
+    if start + 1 >= len(tokens) or normalize(tokens[start + 1].text) not in _CENT_WORDS:
         return None
     cents = _amount(tokens[start])
     if cents is None or not cents.isdigit() or int(cents) > 99:
@@ -265,9 +219,9 @@ def _find_cents(tokens: Sequence[_Token], start: int) -> tuple[int, str] | None:
     return start + 2, cents.zfill(2)
 
 
-def _amount(token: _Token) -> str | None:
+def _amount(token: Token) -> str | None:
     """The digits of a number token with no trailing punctuation, small number words included."""
-    _, core, trail = _edges(token.text)
+    _, core, trail = edges(token.text)
     if trail:
         return None
     if token.number is not None:
@@ -279,9 +233,9 @@ def _amount(token: _Token) -> str | None:
     return digits if _AMOUNT_RE.fullmatch(digits) else None
 
 
-def _spell_numbers(tokens: Sequence[_Token]) -> list[_Token]:
+def _spell_numbers(tokens: Sequence[Token]) -> list[Token]:
     """Spell out each number Whisper wrote in digits: "$250," → "two hundred fifty dollars,"."""
-    spelled: list[_Token] = []
+    spelled: list[Token] = []
     index = 0
     while index < len(tokens):
         following = tokens[index + 1].text if index + 1 < len(tokens) else ""
@@ -296,7 +250,7 @@ def _spell_numbers(tokens: Sequence[_Token]) -> list[_Token]:
     return spelled
 
 
-def _spread(number: SpokenNumber, read: Sequence[_Token], limit_s: float | None) -> list[_Token]:
+def _spread(number: SpokenNumber, read: Sequence[Token], limit_s: float | None) -> list[Token]:
     """One token per spoken word of ``number``, sharing the time of the tokens it was read from evenly.
 
     The lead punctuation goes on the first word, the trailing on the last. The words end by ``limit_s``,
@@ -312,24 +266,38 @@ def _spread(number: SpokenNumber, read: Sequence[_Token], limit_s: float | None)
     texts[0] = number.lead + texts[0]
     texts[-1] += number.trail
     confidence = min(token.confidence for token in read)
-    return [_Token(text, bounds[i], bounds[i + 1], confidence) for i, text in enumerate(texts)]
+    return [Token(text, bounds[i], bounds[i + 1], confidence) for i, text in enumerate(texts)]
 
 
-def _capitalize_sentences(tokens: Sequence[_Token]) -> list[_Token]:
+def _capitalize_sentences(tokens: Sequence[Token]) -> list[Token]:
     """Capitalize the first token, and each one after the end of a sentence."""
-    capitalized: list[_Token] = []
+    capitalized: list[Token] = []
     starts_sentence = True
     for token in tokens:
         if starts_sentence:
-            lead, core, trail = _edges(token.text)
+            lead, core, trail = edges(token.text)
             token = replace(token, text=lead + core[:1].upper() + core[1:] + trail)
         capitalized.append(token)
-        starts_sentence = _ends_sentence(token.text)
+        starts_sentence = ends_sentence(token.text)
     return capitalized
 
 
-def _to_transcript_word(token: _Token, options: FormatOptions) -> TranscriptWord:
-    word = _normalize(token.text)
+def _to_transcript_words(token: Token, options: FormatOptions) -> list[TranscriptWord]:
+    """The words of a token; an entity written with spaces ("8:37 PM") is one word per piece, sharing its time."""
+    pieces = token.text.split()
+    if len(pieces) == 1:
+        return [_to_transcript_word(token, options)]
+    step = (token.end_s - token.start_s) / len(pieces)
+    return [
+        _to_transcript_word(
+            Token(piece, token.start_s + i * step, token.start_s + (i + 1) * step, token.confidence), options
+        )
+        for i, piece in enumerate(pieces)
+    ]
+
+
+def _to_transcript_word(token: Token, options: FormatOptions) -> TranscriptWord:
+    word = normalize(token.text)
     if options.punctuated:
         punctuated_word = token.text
     elif options.writes_digits:
@@ -347,7 +315,7 @@ def _to_transcript_word(token: _Token, options: FormatOptions) -> TranscriptWord
 
 def _with_number_symbols(text: str, word: str) -> str:
     """``word`` with the currency sign or percent sign ``text`` wrote around its digits: "$250," → "$250"."""
-    lead, core, trail = _edges(text)
+    lead, core, trail = edges(text)
     if not core[:1].isdigit():
         return word
     currency = lead[-1] if lead.endswith(tuple(_CURRENCY_SYMBOLS)) else ""

@@ -100,7 +100,10 @@ def test_grant_then_bearer(http: TestClient) -> None:
     response = http.post("/v1/listen", content=tone(), headers={"Authorization": f"bearer {token}"})
     assert response.status_code == 200
     assert http.post("/v1/auth/grant", json={"ttl_seconds": 0}, headers=AUTH).status_code == 400
-    assert http.post("/v1/auth/grant", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+    # A token cannot grant tokens (it would outlive itself): 403, Deepgram's permissions error (spec §6.1).
+    regrant = http.post("/v1/auth/grant", headers={"Authorization": f"Bearer {token}"})
+    assert regrant.status_code == 403
+    assert regrant.json()["err_code"] == "FORBIDDEN" and regrant.json()["err_msg"] == "Insufficient permissions."
 
 
 def test_unknown_route_and_method_use_the_error_shape(http: TestClient) -> None:

@@ -14,6 +14,7 @@ import pytest
 import uvicorn
 from deepgram import AsyncDeepgramClient, DeepgramClient
 from deepgram.environment import DeepgramClientEnvironment
+from fastapi import FastAPI
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
@@ -36,9 +37,11 @@ class LiveServer:
         )
 
 
-def serve_in_thread(settings: Settings) -> tuple[LiveServer, Callable[[], None]]:
-    """Start uvicorn on 127.0.0.1:0 in a thread; return where it listens and how to stop it."""
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=0, log_level="warning", lifespan="off")
+def serve_in_thread(settings: Settings, app: FastAPI | None = None) -> tuple[LiveServer, Callable[[], None]]:
+    """Start uvicorn on 127.0.0.1:0 in a thread (`app`, or a fresh one on `settings`); return where it listens
+    and how to stop it. The lifespan runs: it starts the callback worker and loads the default model."""
+    app = app or create_app(settings)
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning", lifespan="on")
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()

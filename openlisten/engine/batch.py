@@ -1,0 +1,316 @@
+"""Packed decoding: short pieces of audio from many live streams share one Whisper encoder pass.
+
+The Whisper encoder always costs a whole 30-second window, and on the CPU batching windows does not make
+it cheaper (../shared/DESIGN.md). A live stream, though, rarely has more than a few seconds to decode at
+a time. So the pieces waiting to be decoded (from every stream, finals and interims alike) are laid out
+one after another in one 30-second window, half a second of silence apart, and the window is encoded
+once. Each piece is then decoded on its own copy of the encoder output in which the frames of every
+other piece are replaced by the frames of an encoded silent window: the decoder sees that piece alone,
+at its place in the window, with silence around it (a piece never reads another stream's words), and
+the copies decode as one batch, which greedy decoding makes cheaper per piece.
+
+Words a stream has already confirmed are forced as the decoder prefix (LocalAgreement-style), so an
+interim only generates the words after them. Word times come from Whisper's cross-attention alignment,
+as in faster-whisper's own ``word_timestamps``.
+"""
+
+from __future__ import annotations
+
+import zlib
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from statistics import fmean
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import numpy.typing as npt
+
+from openlisten.audio import SAMPLE_RATE
+from openlisten.engine.types import Word
+
+if TYPE_CHECKING:
+    from faster_whisper import WhisperModel
+    from faster_whisper.tokenizer import Tokenizer
+
+__all__ = ["DecodeItem", "DecodeResult", "PackedDecoder", "WINDOW_S"]
+
+#: Whisper's window: the encoder always takes 30 seconds (3000 mel frames, 1500 encoder frames).
+WINDOW_S = 30.0
+WINDOW_SAMPLES = int(WINDOW_S * SAMPLE_RATE)
+#: Encoder output frames per second of audio.
+FRAMES_PER_S = 50
+#: Silence between two pieces in a window: enough that the encoder's attention barely carries one piece
+#: into the next, little enough that a window holds many pieces.
+GAP_S = 0.5
+#: Encoder frames kept around a piece (and blanked around the others): the attention smears a piece a
+#: little beyond its samples.
+MARGIN_FRAMES = 10
+#: Most pieces decoded as one batch: more grows the decode time past the encoder's.
+MAX_ITEMS = 12
+#: Tokens a piece may generate per second of audio (fast speech is about 5); stops a looping decode.
+MAX_TOKENS_PER_S = 8
+#: faster-whisper's test for a decode that heard no speech (``no_speech_threshold``, ``log_prob_threshold``).
+NO_SPEECH_PROB = 0.6
+LOW_LOGPROB = -1.0
+#: Below this mean word probability, words of a piece Whisper thinks holds no speech are dropped.
+MIN_CONFIDENCE = 0.5
+#: A transcript whose text compresses better than this is a decoder loop (faster-whisper's threshold).
+MAX_COMPRESSION_RATIO = 2.4
+#: faster-whisper's defaults for attaching punctuation to the word before or after it.
+PREPEND_PUNCTUATIONS = "\"'“¿([{-"
+APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
+
+
+@dataclass(frozen=True, eq=False)
+class DecodeItem:
+    """One piece of audio to decode."""
+
+    #: Mono float32 samples at `SAMPLE_RATE`, at most `WINDOW_S` - `GAP_S` long.
+    samples: npt.NDArray[np.float32]
+    #: Words already confirmed for this audio, forced as the decoder's prefix; only later words come back.
+    prefix: str = ""
+    #: Earlier text of the stream, to condition the decoder (Whisper's previous-text prompt).
+    prompt: str = ""
+    #: Terms to bias the decoder toward (faster-whisper's ``hotwords``).
+    hotwords: str = ""
+    #: Whisper language code; None is not supported here (live streams know their language).
+    language: str = "en"
+    #: Finals decode with beam search; interims greedily.
+    final: bool = False
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio."""
+        return len(self.samples) / SAMPLE_RATE
+
+
+@dataclass(frozen=True)
+class DecodeResult:
+    """The words decoded after an item's prefix, timed from the start of its samples."""
+
+    words: tuple[Word, ...]
+    #: Whisper's probability that the piece holds no speech.
+    no_speech_prob: float = 0.0
+    #: Mean log-probability of the generated tokens.
+    avg_logprob: float = 0.0
+
+
+class PackedDecoder:
+    """Decodes `DecodeItem`s with a faster-whisper model, many per encoder window (a `BatchRunner`).
+
+    Use it only from the scheduler's worker thread: the model and its feature extractor are not shared
+    safely between threads.
+    """
+
+    def __init__(self, model: WhisperModel | Callable[[], WhisperModel], *, beam_size: int = 5) -> None:
+        self._model_or_loader = model
+        self._loaded: WhisperModel | None = None
+        self._beam_size = beam_size
+        self._silence: npt.NDArray[Any] | None = None
+        self._tokenizers: dict[str, Tokenizer] = {}
+
+    @property
+    def _model(self) -> WhisperModel:
+        """The model, loaded on first use (on the scheduler's worker, so nothing else waits for it)."""
+        if self._loaded is None:
+            loaded = self._model_or_loader
+            self._loaded = loaded() if callable(loaded) else loaded
+        return self._loaded
+
+    def plan(self, items: Sequence[DecodeItem]) -> list[int]:
+        """The items (most urgent first) that fit one window; the first always goes."""
+        chosen: list[int] = []
+        used = 0
+        for index, item in enumerate(items):
+            need = _placed_samples(item) + int(GAP_S * SAMPLE_RATE)
+            if used + need <= WINDOW_SAMPLES or not chosen:
+                chosen.append(index)
+                used += need
+            if len(chosen) == MAX_ITEMS:
+                break
+        return chosen
+
+    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult]]:
+        """Encode the items' window once; decode finals first, then interims, yielding as each group ends."""
+        offsets, window = _layout(items)
+        encoded = self._encode(window)
+        silence = self._silence_frames()
+        for final in (True, False):
+            group = [i for i, item in enumerate(items) if item.final is final]
+            for language in sorted({items[i].language for i in group}):
+                members = [i for i in group if items[i].language == language]
+                composites = np.stack([_composite(encoded, silence, offsets, items, i) for i in members])
+                results = self._decode([items[i] for i in members], composites, [offsets[i] for i in members])
+                yield from zip(members, results, strict=True)
+
+    # Steps.
+
+    def _encode(self, window: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+        """Encoder output of one window, shape (1500, d_model), on the CPU."""
+        features = self._model.feature_extractor(window, padding=0)[:, : int(WINDOW_S * 100)]
+        encoded = self._model.model.encode(_storage(features[None].astype(np.float32)), to_cpu=True)
+        return np.asarray(encoded)[0]
+
+    def _silence_frames(self) -> npt.NDArray[Any]:
+        if self._silence is None:
+            self._silence = self._encode(np.zeros(WINDOW_SAMPLES, dtype=np.float32))
+        return self._silence
+
+    def _decode(self, items: list[DecodeItem], composites: npt.NDArray[Any], offsets: list[int]) -> list[DecodeResult]:
+        tokenizer = self._tokenizer(items[0].language)
+        prompts = [self._prompt(tokenizer, item) for item in items]
+        prefixes = [_prefix_tokens(tokenizer, item.prefix) for item in items]
+        max_new = max(int(item.duration_s * MAX_TOKENS_PER_S) + 16 for item in items)
+        max_length = min(self._model.max_length, max(len(p) + len(q) for p, q in zip(prompts, prefixes, strict=True)))
+        generated = self._model.model.generate(
+            _storage(composites),
+            [p + q for p, q in zip(prompts, prefixes, strict=True)],
+            beam_size=self._beam_size if items[0].final else 1,
+            max_length=min(self._model.max_length, max_length + max_new),
+            return_scores=True,
+            return_no_speech_prob=True,
+            suppress_blank=True,
+            suppress_tokens=_suppressed(tokenizer),
+        )
+        # CTranslate2 returns the forced prefix followed by the generated tokens.
+        texts = [[t for t in g.sequences_ids[0] if t < tokenizer.eot] for g in generated]
+        heard = [
+            len(text) > len(prefix) and not _heard_nothing(tokenizer, text[len(prefix) :], g)
+            for text, prefix, g in zip(texts, prefixes, generated, strict=True)
+        ]
+        rows = [i for i, ok in enumerate(heard) if ok]
+        aligned = iter(self._align(tokenizer, composites[rows], [texts[i] for i in rows]))
+        results = []
+        for item, offset, prefix, g, ok in zip(items, offsets, prefixes, generated, heard, strict=True):
+            words = _words_after_prefix(next(aligned), len(prefix), offset / SAMPLE_RATE, item.duration_s) if ok else ()
+            if g.no_speech_prob > NO_SPEECH_PROB and words and fmean(w.confidence for w in words) < MIN_CONFIDENCE:
+                words = ()  # Whisper's "you" on silence: it doubted there was speech and is unsure of the words
+            results.append(DecodeResult(words, float(g.no_speech_prob), _avg_logprob(g)))
+        return results
+
+    def _align(
+        self, tokenizer: Tokenizer, composites: npt.NDArray[Any], texts: list[list[int]]
+    ) -> list[list[dict[str, Any]]]:
+        """Word timings of each text against its row of `composites`."""
+        if not texts:
+            return []
+        mel_frames = composites.shape[1] * 2  # CTranslate2 counts the encoder's input frames
+        alignments: list[list[dict[str, Any]]] = self._model.find_alignment(
+            tokenizer, texts, _storage(composites), mel_frames
+        )
+        return alignments
+
+    def _tokenizer(self, language: str) -> Tokenizer:
+        tokenizer = self._tokenizers.get(language)
+        if tokenizer is None:
+            from faster_whisper.tokenizer import Tokenizer
+
+            multilingual = self._model.model.is_multilingual
+            tokenizer = Tokenizer(self._model.hf_tokenizer, multilingual, task="transcribe", language=language)
+            self._tokenizers[language] = tokenizer
+        return tokenizer
+
+    def _prompt(self, tokenizer: Tokenizer, item: DecodeItem) -> list[int]:
+        """[<|startofprev|> hotwords previous-text] <|startoftranscript|> lang task <|notimestamps|>."""
+        half = self._model.max_length // 2 - 1
+        context: list[int] = []
+        if item.hotwords.strip():
+            context += tokenizer.encode(" " + item.hotwords.strip())
+        if item.prompt.strip():
+            context += tokenizer.encode(" " + item.prompt.strip())
+        head = [tokenizer.sot_prev, *context[-half:]] if context else []
+        return [*head, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+
+
+def _storage(array: npt.NDArray[Any]) -> Any:
+    import ctranslate2
+
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(array))
+
+
+def _placed_samples(item: DecodeItem) -> int:
+    return min(len(item.samples), WINDOW_SAMPLES - int(GAP_S * SAMPLE_RATE))
+
+
+def _layout(items: Sequence[DecodeItem]) -> tuple[list[int], npt.NDArray[np.float32]]:
+    """Each item's sample offset in one window, and the window."""
+    window = np.zeros(WINDOW_SAMPLES, dtype=np.float32)
+    offsets = []
+    position = 0
+    for item in items:
+        count = _placed_samples(item)
+        if position + count > WINDOW_SAMPLES:
+            raise ValueError("items do not fit one window; plan() chooses items that do")
+        window[position : position + count] = item.samples[-count:]
+        offsets.append(position)
+        position += count + int(GAP_S * SAMPLE_RATE)
+    return offsets, window
+
+
+def _frames(offset: int, item: DecodeItem) -> slice:
+    """The encoder frames that hold an item, with a margin."""
+    first = offset * FRAMES_PER_S // SAMPLE_RATE - MARGIN_FRAMES
+    last = -(-(offset + _placed_samples(item)) * FRAMES_PER_S // SAMPLE_RATE) + MARGIN_FRAMES
+    return slice(max(0, first), min(int(WINDOW_S * FRAMES_PER_S), last))
+
+
+def _composite(
+    encoded: npt.NDArray[Any],
+    silence: npt.NDArray[Any],
+    offsets: list[int],
+    items: Sequence[DecodeItem],
+    index: int,
+) -> npt.NDArray[Any]:
+    """The window's encoder output with every item but `index` replaced by encoded silence."""
+    composite = encoded.copy()
+    for other, (offset, item) in enumerate(zip(offsets, items, strict=True)):
+        if other != index:
+            frames = _frames(offset, item)
+            composite[frames] = silence[frames]
+    own = _frames(offsets[index], items[index])
+    composite[own] = encoded[own]
+    return composite
+
+
+def _prefix_tokens(tokenizer: Tokenizer, prefix: str) -> list[int]:
+    return tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
+
+
+def _suppressed(tokenizer: Tokenizer) -> list[int]:
+    from faster_whisper.transcribe import get_suppressed_tokens
+
+    return list(get_suppressed_tokens(tokenizer, [-1]))
+
+
+def _avg_logprob(result: Any) -> float:
+    """faster-whisper's ``avg_logprob``: CTranslate2's length-normalized score over the tokens and EOT."""
+    length = len(result.sequences_ids[0])
+    return float(result.scores[0]) * length / (length + 1)
+
+
+def _heard_nothing(tokenizer: Tokenizer, text: list[int], generated: Any) -> bool:
+    """faster-whisper's no-speech test, plus a decode that looped (its text compresses too well)."""
+    if generated.no_speech_prob > NO_SPEECH_PROB and _avg_logprob(generated) < LOW_LOGPROB:
+        return True
+    decoded = tokenizer.decode(text).encode("utf-8")
+    return bool(decoded) and len(decoded) / len(zlib.compress(decoded)) > MAX_COMPRESSION_RATIO
+
+
+def _words_after_prefix(
+    alignment: list[dict[str, Any]], prefix_tokens: int, offset_s: float, duration_s: float
+) -> tuple[Word, ...]:
+    """The aligned words whose first token comes after the prefix, timed from the item's start."""
+    from faster_whisper.transcribe import merge_punctuations
+
+    starts = np.cumsum([0] + [len(w["tokens"]) for w in alignment])[:-1] if alignment else []
+    for word, start in zip(alignment, starts, strict=True):
+        word["first_token"] = int(start)
+    merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+    words = []
+    for word in alignment:
+        if not word["word"].strip() or word["first_token"] < prefix_tokens:
+            continue
+        start = min(max(float(word["start"]) - offset_s, 0.0), duration_s)
+        end = min(max(float(word["end"]) - offset_s, start), duration_s)
+        words.append(Word(word["word"].strip(), round(start, 3), round(end, 3), float(word["probability"])))
+    return tuple(words)

@@ -1,0 +1,178 @@
+"""Deepgram's ``redact``: sensitive numbers and identifiers replaced by ``[TYPE_N]`` placeholders.
+
+A span is a run of words that say digits, as digits ("4444", "(555) 123-4567") or as words ("four four four
+four", "forty four"); number words are read with text2num. Each span is classified by its digits and the words
+just before it, and the kinds asked for decide which spans go (Deepgram's docs, "Redaction")::
+
+    pci                  CREDIT_CARD (13-19 digits), CREDIT_CARD_EXPIRATION and CVV (after "expiration", "cvv")
+    ssn                  SSN (9 digits)
+    pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS
+    numbers, true        NUMBER: any run of three or more digits
+    aggressive_numbers   NUMBER: any number at all
+
+The placeholder counts each type through the transcript: "[SSN_1] and his is [SSN_2]". A `Redactor` keeps the
+counts, so that a live session numbers its placeholders across finals. Names and addresses (``pii`` on
+Deepgram) need a named-entity model and are not redacted.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from num2words import num2words
+from text_to_num import alpha2digit
+
+from openlisten.features.tokens import edges
+from openlisten.transcript import TranscriptWord
+
+__all__ = ["Redactor"]
+
+#: Number words that say digits: "zero" to "nineteen", the tens, "hundred", "thousand", and "oh" for zero.
+_NUMBER_WORDS = frozenset(
+    {str(num2words(n)) for n in (*range(20), *range(20, 100, 10), 100, 1000)} - {"one hundred", "one thousand"}
+) | {"oh", "hundred", "thousand"}
+#: A word written with digits, as formatting leaves them: "4444", "555-1212", "(555)", "12/25", "$250".
+_DIGITS_RE = re.compile(r"^[$€£(+]*\d[\d\-().,/:% ]*$")
+_EMAIL_RE = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
+#: Words after which a short number is a card's expiration date or security code.
+_CONTEXT = {
+    "expiration": "CREDIT_CARD_EXPIRATION",
+    "expires": "CREDIT_CARD_EXPIRATION",
+    "expiry": "CREDIT_CARD_EXPIRATION",
+}
+_CONTEXT |= {"cvv": "CVV", "cvc": "CVV", "cv": "CVV", "security": "CVV"}
+_CONTEXT_WORDS = 6
+#: The entity types each ``redact`` value covers.
+_GROUPS = {
+    "pci": {"CREDIT_CARD", "CREDIT_CARD_EXPIRATION", "CVV"},
+    "ssn": {"SSN"},
+    "pii": {"SSN", "CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS"},
+    "numbers": {"NUMBER"},
+    "true": {"NUMBER"},
+    "aggressive_numbers": {"NUMBER", "ANY_NUMBER"},
+    "credit_card": {"CREDIT_CARD"},
+    "credit_card_expiration": {"CREDIT_CARD_EXPIRATION"},
+    "cvv": {"CVV"},
+    "phone_number": {"PHONE_NUMBER"},
+    "email_address": {"EMAIL_ADDRESS"},
+}
+_MIN_NUMBER_DIGITS = 3
+#: Punctuation after a word that ends a run of digits: the end of a sentence or clause.
+_RUN_ENDS = ".?!;"
+
+
+@dataclass(frozen=True)
+class _Span:
+    start: int
+    end: int
+    digits: str
+
+
+class Redactor:
+    """Redacts what ``kinds`` name (``redact`` values) from words, numbering placeholders as it goes."""
+
+    def __init__(self, kinds: Iterable[str]) -> None:
+        self.types: set[str] = set().union(*(_GROUPS[kind] for kind in kinds))
+        self.counts: Counter[str] = Counter()
+
+    def redact(self, words: Sequence[TranscriptWord]) -> list[TranscriptWord]:
+        """``words`` with each redacted span replaced by one placeholder word."""
+        if not self.types:
+            return list(words)
+        out: list[TranscriptWord] = []
+        index = 0
+        for span in _spans(words):
+            out.extend(words[index : span.start])
+            label = self._label(words, span)
+            out.extend(
+                [self._placeholder(words[span.start : span.end], label)] if label else words[span.start : span.end]
+            )
+            index = span.end
+        out.extend(words[index:])
+        return out
+
+    def _label(self, words: Sequence[TranscriptWord], span: _Span) -> str | None:
+        """The placeholder type of a span, or None when it stays."""
+        if span.digits == "@":
+            return "EMAIL_ADDRESS" if "EMAIL_ADDRESS" in self.types else None
+        for label in _candidates(words, span):
+            if label in self.types:
+                return label
+        return None
+
+    def _placeholder(self, span: Sequence[TranscriptWord], label: str) -> TranscriptWord:
+        label = "NUMBER" if label == "ANY_NUMBER" else label
+        self.counts[label] += 1
+        text = f"[{label}_{self.counts[label]}]"
+        # A parenthesis or currency sign before the digits is part of what is redacted.
+        lead, trail = edges(span[0].punctuated_word)[0].rstrip("($€£+"), edges(span[-1].punctuated_word)[2]
+        first = span[0]
+        return TranscriptWord(
+            text,
+            lead + text + trail,
+            first.start_s,
+            span[-1].end_s,
+            min(word.confidence for word in span),
+            first.speaker,
+            first.speaker_confidence,
+        )
+
+
+def _candidates(words: Sequence[TranscriptWord], span: _Span) -> list[str]:
+    """The types a span could be, most specific first."""
+    count = len(span.digits)
+    labels = []
+    before = [word.word for word in words[max(0, span.start - _CONTEXT_WORDS) : span.start]]
+    context = next((_CONTEXT[word] for word in reversed(before) if word in _CONTEXT), None)
+    if context == "CVV" and count in (3, 4):
+        labels.append("CVV")
+    if context == "CREDIT_CARD_EXPIRATION" and 3 <= count <= 6:
+        labels.append("CREDIT_CARD_EXPIRATION")
+    if 13 <= count <= 19:
+        labels.append("CREDIT_CARD")
+    if count == 9:
+        labels.append("SSN")
+    if count in (7, 10) or (count == 11 and span.digits.startswith("1")):
+        labels.append("PHONE_NUMBER")
+    if count >= _MIN_NUMBER_DIGITS:
+        labels.append("NUMBER")
+    if count:
+        labels.append("ANY_NUMBER")
+    return labels
+
+
+def _spans(words: Sequence[TranscriptWord]) -> list[_Span]:
+    """Runs of words that say digits, and single email addresses; a sentence end closes a run."""
+    spans: list[_Span] = []
+    index = 0
+    while index < len(words):
+        if _EMAIL_RE.match(words[index].word):
+            spans.append(_Span(index, index + 1, "@"))
+            index += 1
+            continue
+        end = index
+        while end < len(words) and _says_digits(words[end].word, first=end == index):
+            end += 1
+            if any(mark in edges(words[end - 1].punctuated_word)[2] for mark in _RUN_ENDS):
+                break
+        if end == index:
+            index += 1
+            continue
+        spans.append(_Span(index, end, _digits(words[index:end])))
+        index = end
+    return spans
+
+
+def _says_digits(word: str, first: bool) -> bool:
+    if _DIGITS_RE.match(word):
+        return True
+    # "oh" starts no number ("oh, two of them"), but is a zero inside one ("five oh two").
+    return word in _NUMBER_WORDS and not (first and word == "oh")
+
+
+def _digits(span: Sequence[TranscriptWord]) -> str:
+    spoken = " ".join("zero" if word.word == "oh" else word.word for word in span)
+    return re.sub(r"\D", "", str(alpha2digit(spoken, "en", threshold=0)))

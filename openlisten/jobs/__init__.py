@@ -1,0 +1,1 @@
+"""Callback jobs: the durable store, the worker that runs them and the sender that delivers them."""

@@ -1,0 +1,142 @@
+"""`SessionDriver`: runs a `LiveSession` in an asyncio task, its model work on the shared scheduler.
+
+The driver is the only code that touches a session, always from the event loop's thread: client frames
+come in through `feed_*`, model results come back from the scheduler's worker through
+``loop.call_soon_threadsafe``, and `events()` yields what the client must be sent, calling the session's
+`advance` whenever its next deadline passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import AsyncIterator, Callable, Hashable
+from concurrent.futures import Future
+
+from openlisten.engine.batch import DecodeItem, DecodeResult
+from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
+from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, Event
+from openlisten.live.session import LiveSession, SessionState
+
+__all__ = ["SessionDriver"]
+
+logger = logging.getLogger(__name__)
+
+
+class SessionDriver:
+    """Feeds a session, runs its model work and times it; yields the events the client must see."""
+
+    def __init__(
+        self,
+        session: LiveSession,
+        scheduler: Scheduler,
+        decoder: BatchRunner[DecodeItem, DecodeResult],
+        *,
+        name: Hashable = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.session = session
+        self._scheduler = scheduler
+        self._decoder = decoder
+        #: Tells this session's interims apart from other sessions' when the scheduler coalesces them.
+        self._name = name if name is not None else object()
+        self._clock = clock
+        self._loop = asyncio.get_running_loop()
+        self._wake = asyncio.Event()
+        self._futures: dict[int, Future[DecodeResult]] = {}
+        session.advance(clock())
+
+    # Input, from the task that receives the client's frames.
+
+    def feed_audio(self, data: bytes) -> None:
+        """A binary frame."""
+        self.session.feed_audio(data)
+        self._poke()
+
+    def feed_control(self, control: Control) -> None:
+        """A parsed text frame."""
+        self.session.feed_control(control)
+        self._poke()
+
+    def feed_invalid(self, text: str, description: str) -> None:
+        """A text frame that is no message we know."""
+        self.session.feed_invalid(text, description)
+        self._poke()
+
+    def disconnect(self) -> None:
+        """The client is gone."""
+        self.session.disconnect()
+        self._poke()
+
+    # Output.
+
+    async def events(self) -> AsyncIterator[Event]:
+        """What to send the client, in order, until the session closes (a `Close` comes last, if any)."""
+        while True:
+            for event in self._drain():
+                yield event
+                if isinstance(event, Close):
+                    return
+            if self.session.state is SessionState.CLOSED:
+                return
+            await self._wait()
+
+    def close(self) -> None:
+        """Cancel the model work still waiting (the connection is over)."""
+        for future in self._futures.values():
+            future.cancel()
+        self._futures.clear()
+
+    # Steps.
+
+    def _poke(self) -> None:
+        self.session.advance(self._clock())
+        self._wake.set()
+
+    def _drain(self) -> list[Event]:
+        """The session's events for the client; its model requests go to the scheduler."""
+        out: list[Event] = []
+        for event in self.session.events():
+            if isinstance(event, DecodeRequest):
+                self._submit(event)
+            elif isinstance(event, CancelRequest):
+                future = self._futures.pop(event.request_id, None)
+                if future is not None:
+                    future.cancel()
+            else:
+                out.append(event)
+        return out
+
+    def _submit(self, request: DecodeRequest) -> None:
+        priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
+        key = None if request.final else (self._name, request.channel)
+        future = self._scheduler.submit_batch(self._decoder, priority, request.item, coalesce_key=key)
+        self._futures[request.request_id] = future
+        future.add_done_callback(lambda done: self._from_worker(request.request_id, done))
+
+    def _from_worker(self, request_id: int, future: Future[DecodeResult]) -> None:
+        with contextlib.suppress(RuntimeError):  # the loop is closed: the connection ended long ago
+            self._loop.call_soon_threadsafe(self._done, request_id, future)
+
+    def _done(self, request_id: int, future: Future[DecodeResult]) -> None:
+        if self._futures.pop(request_id, None) is not future:
+            return  # cancelled by the session, or the connection is over
+        if future.cancelled():
+            self.session.cancelled(request_id)
+        elif (error := future.exception()) is not None:
+            logger.error("live decode failed: %s", error, exc_info=error)
+            self.session.failed(request_id, "the model failed to transcribe the audio")
+        else:
+            self.session.deliver(request_id, future.result())
+        self._wake.set()
+
+    async def _wait(self) -> None:
+        """Until something happens or the session's deadline passes."""
+        deadline = self.session.next_deadline()
+        timeout = None if deadline is None else max(0.0, deadline - self._clock())
+        with contextlib.suppress(asyncio.TimeoutError):  # the builtin TimeoutError only from Python 3.11
+            await asyncio.wait_for(self._wake.wait(), timeout)
+        self._wake.clear()
+        self.session.advance(self._clock())

@@ -1,0 +1,82 @@
+"""`LiveService`: what every live connection of a server shares.
+
+The shared scheduler and models (the same ones prerecorded requests use) and one packed decoder per
+model, so the work of every session on a model packs into the same windows. (The cap on live sessions,
+`Settings.max_live_sessions`, is ``api/limits.py``'s.)
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+
+from openlisten.config import Settings
+from openlisten.engine.batch import DecodeItem, DecodeResult, PackedDecoder
+from openlisten.engine.models import ModelManager, ModelSpec
+from openlisten.engine.scheduler import BatchRunner, Scheduler
+from openlisten.errors import InvalidParameter
+from openlisten.live.options import LiveOptions
+from openlisten.live.session import LiveSession
+from openlisten.live.vad import SileroDetector, SpeechDetector
+from openlisten.transcript import ModelInfo
+
+__all__ = ["LiveService"]
+
+logger = logging.getLogger(__name__)
+
+DecoderFactory = Callable[[ModelSpec], BatchRunner[DecodeItem, DecodeResult]]
+
+
+class LiveService:
+    """Opens live sessions on the shared engine."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        models: ModelManager,
+        scheduler: Scheduler,
+        *,
+        decoder_for: DecoderFactory | None = None,
+        detector_factory: Callable[[], SpeechDetector] = SileroDetector,
+    ) -> None:
+        self.settings = settings
+        self.models = models
+        self.scheduler = scheduler
+        self.detector_factory = detector_factory
+        self._decoder_for = decoder_for or self._packed_decoder
+        self._decoders: dict[str, BatchRunner[DecodeItem, DecodeResult]] = {}
+
+    def open(self, options: LiveOptions) -> tuple[LiveSession, ModelSpec]:
+        """A new session for `options` and the model it runs; `InvalidParameter` when they cannot be served."""
+        spec = self.models.resolve(options.listen.model)
+        session = LiveSession(options, language=_language(options, spec), detector_factory=self.detector_factory)
+        return session, spec
+
+    def decoder(self, spec: ModelSpec) -> BatchRunner[DecodeItem, DecodeResult]:
+        """The decoder every session on `spec`'s model shares (so their work packs together)."""
+        decoder = self._decoders.get(spec.source)
+        if decoder is None:
+            decoder = self._decoders[spec.source] = self._decoder_for(spec)
+        return decoder
+
+    @staticmethod
+    def model_info(spec: ModelSpec) -> ModelInfo:
+        """What Results and Metadata say about the model."""
+        return ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper")
+
+    def _packed_decoder(self, spec: ModelSpec) -> PackedDecoder:
+        return PackedDecoder(lambda: self.models.load(spec), beam_size=self.settings.beam_size)
+
+
+def _language(options: LiveOptions, spec: ModelSpec) -> str:
+    """The Whisper language code a live stream decodes in."""
+    language = options.listen.language
+    primary = language.split("-")[0].lower()
+    if spec.english_only and primary != "en":
+        raise InvalidParameter(
+            f"language {language!r} is not available with model {spec.name!r}, "
+            f"which runs the English-only {spec.source}"
+        )
+    if primary == "multi" or options.listen.detect_language:
+        raise InvalidParameter("language detection is not available on live streams; set language, e.g. language=en")
+    return primary

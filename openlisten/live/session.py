@@ -1,0 +1,311 @@
+"""`LiveSession`: one live ``/v1/listen`` connection as a sans-I/O state machine (STYLE.md §2).
+
+The session owns no socket, task, thread or clock. Its driver feeds it what the client sends
+(`feed_audio`, `feed_control`, `feed_invalid`), the time (`advance`) and the model's answers (`deliver`,
+`cancelled`, `failed`), and drains `events()`: Deepgram's messages to send, `Close`, and the model work
+to do (`DecodeRequest`, `CancelRequest`). Transcription itself happens per channel (`live/channel.py`).
+
+Connection states and what moves between them (spec/listen-v1.md §5.3, §5.6)::
+
+    state    input                              → next     events
+    OPEN     audio, KeepAlive, Finalize          OPEN      Results, SpeechStarted, UtteranceEnd…
+    OPEN     Configure                           OPEN      ConfigureSuccess | ConfigureFailure
+    OPEN     unknown text                        OPEN      InvalidMessage (the stream stays open)
+    OPEN     CloseStream, empty binary frame     CLOSING   the last finals are requested
+    OPEN     undecodable audio                   CLOSED    Close(1008, "DATA-0000: …")
+    OPEN     no frame for IDLE_TIMEOUT_S         CLOSED    Close(1011, NET-0001 text)
+    CLOSING  the last final delivered            CLOSED    Metadata, Close(1000)
+    CLOSING  finals late by CLOSING_TIMEOUT_S    CLOSED    Close(1011, "NET-0000: …")
+    any      model failure                       CLOSED    Close(1011, "NET-0000: …")
+    any      the client went away                CLOSED    (nothing: there is no one to tell)
+"""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import itertools
+from collections import deque
+from collections.abc import Callable
+from dataclasses import replace
+
+import numpy as np
+import numpy.typing as npt
+
+from openlisten.audio import SAMPLE_RATE, StreamDecoder
+from openlisten.engine.batch import DecodeResult
+from openlisten.errors import RequestError
+from openlisten.live.channel import Channel, ChannelConfig
+from openlisten.live.events import (
+    CancelRequest,
+    Close,
+    CloseStream,
+    Configure,
+    ConfigureFailure,
+    ConfigureSuccess,
+    Control,
+    DecodeRequest,
+    Event,
+    Finalize,
+    InvalidMessage,
+    KeepAlive,
+    Metadata,
+)
+from openlisten.live.options import LiveOptions
+from openlisten.live.vad import SileroDetector, SpeechDetector
+
+__all__ = ["IDLE_REASON", "LiveSession", "SessionState"]
+
+#: No data frame for this long closes the stream (spec §5.6: "about 10 s").
+IDLE_TIMEOUT_S = 10.0
+#: Deepgram's exact close reason for the idle timeout (spec §5.6, 108 bytes).
+IDLE_REASON = (
+    "Deepgram did not receive audio data or a text message within the timeout window. See https://dpgr.am/net0001"
+)
+#: After CloseStream, the last finals must come within this long, or the stream closes with NET-0000.
+CLOSING_TIMEOUT_S = 60.0
+#: Close reasons are at most 123 bytes (RFC 6455 §5.5: 125-byte control frames, 2 for the code).
+_MAX_REASON_BYTES = 123
+#: Longest offending client text echoed back in an Error message.
+_MAX_ECHO_CHARS = 1024
+#: Formatting features a Configure may switch.
+_FEATURES = frozenset({"punctuate", "smart_format", "numerals", "filler_words"})
+#: Most keyterm words a Configure may set (Deepgram's limit is 500 tokens).
+_MAX_KEYTERM_WORDS = 200
+
+
+class SessionState(enum.Enum):
+    """Where a connection is."""
+
+    #: Receiving audio and controls.
+    OPEN = "open"
+    #: CloseStream received: waiting for the last finals, then Metadata and close.
+    CLOSING = "closing"
+    #: Close sent, or the client left: nothing more happens.
+    CLOSED = "closed"
+
+
+class LiveSession:
+    """A live transcription: audio and controls in, Deepgram's events and model requests out."""
+
+    def __init__(
+        self,
+        options: LiveOptions,
+        *,
+        language: str = "en",
+        detector_factory: Callable[[], SpeechDetector] = SileroDetector,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
+    ) -> None:
+        self.options = options
+        self.state = SessionState.OPEN
+        self._language = language
+        self._detector_factory = detector_factory
+        self._idle_timeout_s = idle_timeout_s
+        self._decoder = StreamDecoder(options.raw_format())
+        self._channels: list[Channel] = []
+        self._decoded_channels = 0
+        self._keyterms = options.keyterms
+        self._format = options.format_options()
+        self._events: deque[Event] = deque()
+        self._requests: dict[int, Channel] = {}
+        self._ids = itertools.count()
+        self._sha256 = hashlib.sha256()
+        self._last_activity: float | None = None
+        self._active = False
+
+    @property
+    def duration_s(self) -> float:
+        """Seconds of audio decoded so far."""
+        return round(self._channels[0].samples / SAMPLE_RATE, 3) if self._channels else 0.0
+
+    # Input.
+
+    def feed_audio(self, data: bytes) -> None:
+        """A binary frame: audio bytes; an empty one ends the stream like CloseStream (spec §5.3)."""
+        if self.state is not SessionState.OPEN:
+            return
+        self._active = True
+        if not data:
+            self._close_stream()
+            return
+        self._sha256.update(data)
+        try:
+            samples = self._decoder.feed(data)
+        except RequestError as exc:
+            self._close(1008, f"DATA-0000: {exc.message}")
+            return
+        self._route(samples)
+
+    def feed_control(self, control: Control) -> None:
+        """A client text message, parsed."""
+        if self.state is not SessionState.OPEN:
+            return
+        self._active = True
+        if isinstance(control, Finalize):
+            for channel in self._channels:
+                if control.channel is None or control.channel == channel.config.index:
+                    channel.flush(from_finalize=True)
+        elif isinstance(control, CloseStream):
+            self._close_stream()
+        elif isinstance(control, Configure):
+            self._configure(control)
+        else:
+            assert isinstance(control, KeepAlive)
+
+    def feed_invalid(self, text: str, description: str) -> None:
+        """A client text frame that is no message we know: answered with an Error; the stream stays open."""
+        if self.state is SessionState.CLOSED:
+            return
+        self._active = True
+        self._events.append(InvalidMessage(description, text[:_MAX_ECHO_CHARS]))
+
+    def advance(self, now: float) -> None:
+        """The time is `now` (seconds, any monotonic clock): closes an idle or stuck stream."""
+        if self._active or self._last_activity is None:
+            self._last_activity, self._active = now, False
+        waited = now - self._last_activity
+        if self.state is SessionState.OPEN and waited >= self._idle_timeout_s:
+            self._close(1011, IDLE_REASON)
+        elif self.state is SessionState.CLOSING and waited >= CLOSING_TIMEOUT_S:
+            self._close(1011, "NET-0000: the last results were not ready in time")
+
+    def deliver(self, request_id: int, result: DecodeResult) -> None:
+        """The result of a `DecodeRequest`."""
+        channel = self._requests.pop(request_id, None)
+        if channel is None or self.state is SessionState.CLOSED:
+            return
+        channel.deliver(request_id, result)
+        self._finish_if_done()
+
+    def cancelled(self, request_id: int) -> None:
+        """A `DecodeRequest` that will not run (the scheduler coalesced it into a newer one)."""
+        channel = self._requests.pop(request_id, None)
+        if channel is not None:
+            channel.cancelled(request_id)
+
+    def failed(self, request_id: int, message: str) -> None:
+        """A `DecodeRequest` failed: the stream cannot go on."""
+        if request_id in self._requests and self.state is not SessionState.CLOSED:
+            self._close(1011, f"NET-0000: {message}")
+
+    def disconnect(self) -> None:
+        """The client went away: stop quietly."""
+        if self.state is not SessionState.CLOSED:
+            self._stop()
+
+    # Output.
+
+    def events(self) -> list[Event]:
+        """Everything that happened since the last call, in order."""
+        events = list(self._events)
+        self._events.clear()
+        return events
+
+    def next_deadline(self) -> float | None:
+        """When `advance` must next be called (None: only on new input)."""
+        if self._last_activity is None or self.state is SessionState.CLOSED:
+            return None
+        timeout = self._idle_timeout_s if self.state is SessionState.OPEN else CLOSING_TIMEOUT_S
+        return self._last_activity + timeout
+
+    # Steps.
+
+    def _route(self, samples: npt.NDArray[np.float32]) -> None:
+        """Hand decoded samples, shape (channels, n), to the channels."""
+        if samples.shape[1] == 0:
+            return
+        if not self._channels:
+            self._start_channels(samples.shape[0])
+        if len(self._channels) == 1:
+            mono = samples[0] if samples.shape[0] == 1 else samples.mean(axis=0, dtype=np.float32)
+            self._channels[0].push(mono)
+        else:
+            for channel, row in zip(self._channels, samples, strict=True):
+                channel.push(row)
+
+    def _start_channels(self, decoded: int) -> None:
+        self._decoded_channels = decoded
+        count = decoded if self.options.listen.multichannel else 1
+        self._channels = [
+            Channel(self._channel_config(index, count), self._detector_factory(), self._next_id, self._emit)
+            for index in range(count)
+        ]
+
+    def _channel_config(self, index: int, total: int) -> ChannelConfig:
+        options = self.options
+        return ChannelConfig(
+            index=index,
+            total=total,
+            interim_results=options.interim_results,
+            endpointing_ms=options.endpointing_ms,
+            utterance_end_ms=options.utterance_end_ms,
+            vad_events=options.vad_events,
+            format=self._format,
+            hotwords=" ".join(self._keyterms),
+            language=self._language,
+        )
+
+    def _next_id(self) -> int:
+        return next(self._ids)
+
+    def _emit(self, event: Event) -> None:
+        """Take a channel's event, noting which channel asked for which model work."""
+        if isinstance(event, DecodeRequest):
+            self._requests[event.request_id] = self._channels[event.channel]
+        elif isinstance(event, CancelRequest):
+            self._requests.pop(event.request_id, None)
+        self._events.append(event)
+
+    def _configure(self, configure: Configure) -> None:
+        unknown = sorted(set(configure.features) - _FEATURES)
+        if unknown:
+            description = f"unknown feature(s): {', '.join(unknown)}; known: {', '.join(sorted(_FEATURES))}"
+            self._events.append(ConfigureFailure("CONFIGURE_INTERNAL_ERROR", description))
+            return
+        keyterms = self._keyterms if configure.keyterms is None else configure.keyterms
+        if len(" ".join(keyterms).split()) > _MAX_KEYTERM_WORDS:
+            description = f"keyterms may hold at most {_MAX_KEYTERM_WORDS} words"
+            self._events.append(ConfigureFailure("CONFIGURE_KEYTERM_LIMIT_EXCEEDED", description))
+            return
+        self._keyterms = tuple(keyterms)
+        self._format = replace(self._format, **dict(configure.features))
+        for channel in self._channels:
+            channel.configure(replace(channel.config, format=self._format, hotwords=" ".join(self._keyterms)))
+        self._events.append(ConfigureSuccess(self._keyterms))
+
+    def _close_stream(self) -> None:
+        self.state = SessionState.CLOSING
+        try:
+            samples = self._decoder.flush()
+        except RequestError as exc:
+            self._close(1008, f"DATA-0000: {exc.message}")
+            return
+        self._route(samples)
+        for channel in self._channels:
+            channel.flush(from_finalize=False, closing=True)
+        self._finish_if_done()
+
+    def _finish_if_done(self) -> None:
+        if self.state is not SessionState.CLOSING or any(channel.waiting for channel in self._channels):
+            return
+        metadata = Metadata(self._sha256.hexdigest(), self.duration_s, self._decoded_channels)
+        self._events.append(metadata)
+        self._close(1000, "")
+
+    def _close(self, code: int, reason: str) -> None:
+        self._stop()
+        self._events.append(Close(code, _truncate(reason)))
+
+    def _stop(self) -> None:
+        """Drop all work in flight and the decoder; the state is CLOSED from here on."""
+        self.state = SessionState.CLOSED
+        self._decoder.close()
+        for request_id in self._requests:
+            self._events.append(CancelRequest(request_id))
+        self._requests.clear()
+
+
+def _truncate(reason: str) -> str:
+    """`reason` cut to what a close frame holds, on a character boundary."""
+    encoded = reason.encode("utf-8")[:_MAX_REASON_BYTES]
+    return encoded.decode("utf-8", errors="ignore")

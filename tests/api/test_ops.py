@@ -1,0 +1,131 @@
+"""``/healthz``, ``/readyz`` and ``/metrics``."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client.parser import text_string_to_metric_families
+
+from openlisten.api.app import create_app
+from openlisten.config import Settings
+from openlisten.engine.fake import FakeRecognizer
+from openlisten.engine.models import ModelSpec
+from openlisten.engine.recognizer import Recognizer
+from openlisten.errors import InternalError
+from openlisten.transcriber import Transcriber
+from tests.api.test_routes import AUTH, KEY, tone
+
+
+def app_with(recognizer_for: object = None, **settings: object) -> TestClient:
+    config = Settings(**({"api_keys": [KEY], "shutdown_grace_s": 1} | settings))  # type: ignore[arg-type]
+    fake = FakeRecognizer()
+    transcriber = Transcriber(config, recognizer_for=recognizer_for or (lambda spec: fake))  # type: ignore[arg-type]
+    return TestClient(create_app(config, transcriber=transcriber))
+
+
+def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+    found = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            found[sample.name, tuple(sorted(sample.labels.items()))] = sample.value
+    return found
+
+
+def test_health_needs_no_key_and_ready_follows_the_model() -> None:
+    http = app_with()
+    assert http.get("/healthz").json() == {"status": "ok"}
+    loading = http.get("/readyz")  # no lifespan yet: the model was never loaded
+    assert loading.status_code == 503 and loading.json()["status"] == "loading"
+    with http:
+        ready = http.get("/readyz")
+        assert ready.status_code == 200
+        assert ready.json() | {"scheduler_queue_depth": 0} == {
+            "ready": True,
+            "status": "ready",
+            "model": "tiny.en",
+            "model_loaded": True,
+            "model_error": None,
+            "scheduler_queue_depth": 0,
+            "callback_queue_depth": 0,
+        }
+
+
+def test_a_model_that_cannot_load_is_not_ready() -> None:
+    def broken(spec: ModelSpec) -> Recognizer:
+        raise InternalError("could not load model 'nope': no such directory")
+
+    with app_with(broken) as http:
+        for _ in range(100):
+            body = http.get("/readyz").json()
+            if body["status"] != "loading":
+                break
+        assert body["status"] == "model_error" and "no such directory" in body["model_error"]
+
+
+def test_draining_is_not_ready_and_refuses_new_requests() -> None:
+    with app_with() as http:
+        services = http.app.state.services  # type: ignore[attr-defined]
+        http.portal.call(services.lifecycle.drain, 1.0)  # type: ignore[union-attr]
+        assert http.get("/readyz").json()["status"] == "draining"
+        refused = http.post("/v1/listen", content=tone(), headers=AUTH)
+        assert refused.status_code == 503 and refused.json()["err_code"] == "SERVICE_UNAVAILABLE"
+
+
+def test_drain_runs_hooks_and_cuts_off_what_overstays() -> None:
+    from openlisten.api.lifecycle import Lifecycle
+
+    finished: list[str] = []
+
+    async def quick() -> None:
+        finished.append("quick")
+
+    async def slow() -> None:
+        await asyncio.sleep(10)
+        finished.append("slow")
+
+    async def go() -> None:
+        life = Lifecycle()
+        life.on_drain(quick)
+        life.on_drain(slow)
+        remove = life.on_drain(slow)
+        remove()
+        await life.drain(0.2)
+        assert life.draining and not life.ready
+
+    asyncio.run(go())
+    assert finished == ["quick"]
+
+
+def test_metrics_count_requests_errors_and_audio() -> None:
+    with app_with() as http:
+        assert http.post("/v1/listen", content=tone(2.0), headers=AUTH).status_code == 200
+        assert http.post("/v1/listen", content=tone(), headers={"Authorization": "Token wrong"}).status_code == 401
+        assert http.get("/v1/models/nope", headers=AUTH).status_code == 404
+        response = http.get("/metrics")
+    assert response.headers["content-type"].startswith("text/plain")
+    found = samples(response.text)
+    listen = ("method", "POST"), ("route", "/v1/listen")
+    assert found["openlisten_http_requests_total", (*listen, ("status", "200"))] == 1
+    assert found["openlisten_http_requests_total", (*listen, ("status", "401"))] == 1
+    assert found["openlisten_http_errors_total", (("err_code", "INVALID_AUTH"), ("route", "/v1/listen"), ("status", "401"))] == 1
+    assert found["openlisten_http_errors_total", (("err_code", "NOT_FOUND"), ("route", "/v1/models/{model_id}"), ("status", "404"))] == 1
+    assert found["openlisten_http_request_duration_seconds_count", listen] == 2
+    assert found["openlisten_audio_seconds_total", (("source", "rest"),)] == pytest.approx(2.0)
+    for gauge in (
+        "openlisten_scheduler_queue_depth",
+        "openlisten_live_sessions_active",
+        "openlisten_http_requests_in_progress",
+        "openlisten_callback_queue_depth",
+        "openlisten_callback_jobs_running",
+    ):
+        assert found[gauge, ()] == 0
+    assert found["openlisten_model_ready", ()] == 1
+    assert found["openlisten_callback_attempts_total", (("outcome", "failed"),)] == 0
+    assert KEY not in response.text and "wrong" not in response.text
+
+
+def test_metrics_can_be_turned_off() -> None:
+    with app_with(metrics=False) as http:
+        assert http.get("/metrics").status_code == 404

@@ -1,0 +1,62 @@
+"""Redaction (features/redact.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from openlisten.features.redact import Redactor
+from tests.features.helpers import text, words
+
+SPOKEN_SSNS = "my social security number is five five five two two one one one one and his is six six six two two one three three three"  # noqa: E501
+
+
+def redact(spoken: str, *kinds: str) -> str:
+    return text(Redactor(kinds).redact(words(spoken)))
+
+
+def test_ssns_are_numbered_in_order() -> None:
+    assert redact(SPOKEN_SSNS, "ssn") == "my social security number is [SSN_1] and his is [SSN_2]"
+
+
+def test_pci_redacts_card_expiration_and_cvv() -> None:
+    spoken = (
+        "my card number is four four four four nine nine nine nine three three three three two two two two "
+        "with an expiration date of one twenty three and the cvv code is one one one"
+    )
+    assert redact(spoken, "pci") == (
+        "my card number is [CREDIT_CARD_1] with an expiration date of [CREDIT_CARD_EXPIRATION_1] "
+        "and the cvv code is [CVV_1]"
+    )
+
+
+def test_written_digits_and_formatted_numbers() -> None:
+    assert redact("Card 4111111111111111. Call (555) 123-4567.", "pci", "pii") == (
+        "Card [CREDIT_CARD_1]. Call [PHONE_NUMBER_1]."
+    )
+    assert redact("SSN 123456789, thanks.", "ssn") == "SSN [SSN_1], thanks."
+
+
+def test_numbers_needs_three_digits_and_aggressive_takes_all() -> None:
+    spoken = "I have 2 cats and 120 fish and four hundred ants"
+    assert redact(spoken, "numbers") == "I have 2 cats and [NUMBER_1] fish and [NUMBER_2] ants"
+    assert redact(spoken, "aggressive_numbers") == "I have [NUMBER_1] cats and [NUMBER_2] fish and [NUMBER_3] ants"
+
+
+def test_pii_redacts_emails() -> None:
+    assert redact("write to info@example.com now", "pii") == "write to [EMAIL_ADDRESS_1] now"
+
+
+def test_ssn_alone_leaves_cards() -> None:
+    assert redact("card 4111111111111111", "ssn") == "card 4111111111111111"
+
+
+def test_oh_starts_no_number() -> None:
+    assert redact("oh two three four", "aggressive_numbers") == "oh [NUMBER_1]"
+
+
+def test_a_redactor_keeps_counting_across_calls() -> None:
+    redactor = Redactor(["ssn"])
+    first = redactor.redact(words("one two three four five six seven eight nine"))
+    second = redactor.redact(words("nine eight seven six five four three two one"))
+    assert [w.word for w in first + second] == ["[SSN_1]", "[SSN_2]"]
+    assert (first[0].start_s, first[0].end_s) == (0.0, pytest.approx(4.4))
