@@ -1,8 +1,8 @@
 """``openlisten jobs`` and ``openlisten keys``: the store in the data directory, from the command line.
 
-Key management is command-line only: whoever can read and write the data directory administers the
-server, and no key (not even one with every scope) can make or revoke keys over HTTP. Both commands
-work while the server runs (SQLite in WAL mode lets them share the file).
+Whoever can write the data directory administers the server; over HTTP, keys with the ``keys`` scope do
+the same through ``/v1/projects/{project_id}/keys`` (``api/routes_keys.py``). Both commands work while the
+server runs (SQLite in WAL mode lets them share the file).
 """
 
 from __future__ import annotations
@@ -97,6 +97,8 @@ def create(data_dir: Path | None, name: str, scopes: tuple[str, ...]) -> None:
     store = _open(data_dir)
     try:
         key, record = create_key(store, name, scopes or (TRANSCRIBE,))
+    except OpenListenError as exc:
+        raise click.ClickException(exc.message) from exc
     finally:
         store.close()
     click.echo(key)

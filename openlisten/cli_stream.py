@@ -71,12 +71,13 @@ def stream(
         raise click.UsageError("give a FILE or --mic (not both)")
     params = {k: v for k, v in params.items() if v is not None}
     params.update(encoding="linear16", sample_rate=_SAMPLE_RATE)
-    chunks = _microphone(_open_microphone()) if mic else _paced(_read_file(file), speed)  # type: ignore[arg-type]
+    ws_url = _ws_url(url) if url else None
+    chunks = _paced(_read_file(file), speed) if file is not None else _microphone(_open_microphone())
     printer = TerminalPrinter()
     emit: Emit = _print_json if as_json else printer
     try:
-        if url:
-            asyncio.run(_via_server(_ws_url(url), api_key or _NO_KEY, params, chunks, emit))
+        if ws_url:
+            asyncio.run(_via_server(ws_url, api_key or _NO_KEY, params, chunks, emit))
         else:
             asyncio.run(_in_process(params, chunks, emit))
     finally:
@@ -96,7 +97,7 @@ class TerminalPrinter:
     def __init__(self, echo: Callable[[str], None] | None = None) -> None:
         self._echo = echo or (lambda text: click.echo(text, nl=False))
         self._final = ""  # the finals of the current line
-        self._shown = 0  # characters on the terminal line now
+        self._shown = ""  # what the terminal line shows now
 
     def __call__(self, message: Message) -> None:
         if message.get("type") == "Results":
@@ -109,7 +110,7 @@ class TerminalPrinter:
         self._show(self._final)
         if self._final:
             self._echo("\n")
-        self._final, self._shown = "", 0
+        self._final = self._shown = ""
 
     def _results(self, message: Message) -> None:
         alternatives = (message.get("channel") or {}).get("alternatives") or [{}]
@@ -124,10 +125,10 @@ class TerminalPrinter:
             self._show(_join(self._final, text))
 
     def _show(self, text: str) -> None:
-        pad = " " * max(0, self._shown - len(text))
-        if text or pad:
+        if text != self._shown:
+            pad = " " * max(0, len(self._shown) - len(text))  # blanks over the rest of a longer interim
             self._echo(f"\r{text}{pad}")
-        self._shown = len(text)
+            self._shown = text
 
 
 def _join(done: str, more: str) -> str:

@@ -64,7 +64,10 @@ def test_jobs_lists_states_without_credentials(tmp_path: Path) -> None:
     assert lines[1].startswith("a  queued") and "attempts=1" in lines[1]
     assert "HTTP 502" in text and "next attempt" in text
     assert "hunter2" not in text and "PUT https://hooks.example.com/cb" in text
-    records = [json.loads(line) for line in run("jobs", "--data-dir", str(tmp_path), "--json", "--state", "queued").splitlines()]
+    records = [
+        json.loads(line)
+        for line in run("jobs", "--data-dir", str(tmp_path), "--json", "--state", "queued").splitlines()
+    ]
     assert [r["request_id"] for r in records] == ["b", "a"]
     assert records[1]["attempts"] == 1 and "hunter2" not in records[1]["callback_url"]
     assert run("jobs", "--data-dir", str(tmp_path), "--state", "delivered") == ""

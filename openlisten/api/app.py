@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from openlisten.api import routes_auth, routes_listen, routes_live, routes_models, routes_ops
+from openlisten.api import routes_auth, routes_keys, routes_listen, routes_live, routes_models, routes_ops
 from openlisten.api.auth import Authenticator
 from openlisten.api.callback_jobs import check_callback_url, job_producer
 from openlisten.api.deps import Services
@@ -57,6 +57,7 @@ def create_app(
         routes_live.router,
         routes_models.router,
         routes_auth.router,
+        routes_keys.router,
         routes_ops.router,
     ):
         app.include_router(router)

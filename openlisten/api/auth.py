@@ -24,10 +24,10 @@ from pathlib import Path
 import jwt
 
 from openlisten.config import Settings
-from openlisten.errors import AuthError, PermissionDenied
+from openlisten.errors import AuthError, InvalidParameter, PermissionDenied
 from openlisten.jobs.store import ApiKey, KeyStore
 
-__all__ = ["ALL_SCOPES", "GRANT", "KEYS", "TRANSCRIBE", "Authenticator", "Principal", "create_key"]
+__all__ = ["ALL_SCOPES", "GRANT", "KEYS", "SCOPE_ALIASES", "TRANSCRIBE", "Authenticator", "Principal", "create_key"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,9 +40,11 @@ MAX_TOKEN_TTL_S = 3600.0
 TRANSCRIBE = "transcribe"
 #: Grant temporary tokens: ``POST /v1/auth/grant``.
 GRANT = "grant"
-#: Manage keys (reserved for an HTTP key API; today keys are managed with ``openlisten keys``).
+#: Manage keys: ``/v1/projects/{project_id}/keys`` (the SDK's ``manage.v1.projects.keys``).
 KEYS = "keys"
 ALL_SCOPES = frozenset({TRANSCRIBE, GRANT, KEYS})
+#: Deepgram's role scopes, as ``keys.create(scopes=[...])`` may send them, and what each allows here.
+SCOPE_ALIASES = {"member": frozenset({TRANSCRIBE, GRANT}), "admin": ALL_SCOPES, "owner": ALL_SCOPES}
 #: What a temporary token may do, whatever its key may do.
 TOKEN_SCOPES = frozenset({TRANSCRIBE})
 #: Name of the token-signing secret in the store.
@@ -155,11 +157,14 @@ class Authenticator:
 
 
 def create_key(store: KeyStore, name: str, scopes: Iterable[str]) -> tuple[str, ApiKey]:
-    """A new random key (40 hex digits, like Deepgram's) stored as a digest; the key is shown only here."""
-    chosen = frozenset(scopes)
-    unknown = chosen - ALL_SCOPES
-    if unknown or not chosen:
-        raise ValueError(f"scopes must be some of {', '.join(sorted(ALL_SCOPES))}, got {sorted(chosen) or 'none'}")
+    """A new random key (40 hex digits, like Deepgram's) stored as a digest; the key is shown only here.
+    `scopes` are `ALL_SCOPES` names or `SCOPE_ALIASES`; anything else is `InvalidParameter`."""
+    names = list(scopes)
+    unknown = [name for name in names if name not in ALL_SCOPES and name not in SCOPE_ALIASES]
+    if unknown or not names:
+        known = ", ".join(sorted(ALL_SCOPES | SCOPE_ALIASES.keys()))
+        raise InvalidParameter(f"scopes must be some of {known}, got {', '.join(unknown) or 'none'}")
+    chosen = frozenset().union(*(SCOPE_ALIASES.get(name, {name}) for name in names))
     key = secrets.token_hex(20)
     digest = _digest(key)
     record = ApiKey(key_id=_key_id(digest), name=name, scopes=chosen, created_at=time.time())

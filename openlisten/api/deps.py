@@ -8,7 +8,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from openlisten.api.auth import GRANT, TRANSCRIBE, Authenticator, Principal
+from openlisten.api.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, Principal
 from openlisten.api.lifecycle import Lifecycle
 from openlisten.api.limits import Limits
 from openlisten.api.metrics import Metrics
@@ -18,7 +18,7 @@ from openlisten.jobs.store import Store
 from openlisten.jobs.worker import CallbackWorker
 from openlisten.transcriber import Transcriber
 
-__all__ = ["AuthDep", "GrantDep", "RestSlotDep", "Services", "ServicesDep", "TranscribeDep"]
+__all__ = ["AuthDep", "GrantDep", "KeysDep", "RestSlotDep", "Services", "ServicesDep", "TranscribeDep"]
 
 
 @dataclass(frozen=True)
@@ -59,6 +59,8 @@ AuthDep = Annotated[Principal, Depends(_authenticate)]
 TranscribeDep = Annotated[Principal, Depends(_scoped(TRANSCRIBE))]
 #: A key with the grant scope.
 GrantDep = Annotated[Principal, Depends(_scoped(GRANT))]
+#: A key with the keys scope (tokens never have it).
+KeysDep = Annotated[Principal, Depends(_scoped(KEYS))]
 
 
 async def _rest_slot(request: Request, principal: TranscribeDep) -> AsyncIterator[None]:

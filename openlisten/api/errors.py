@@ -71,7 +71,9 @@ def install_error_handlers(app: FastAPI) -> None:
     async def on_http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, HTTPException)
         response = error_response(request, exc.status_code, _HTTP_CODES.get(exc.status_code, "Bad Request"), exc.detail)
-        response.headers.update(exc.headers or {})  # e.g. the ``Allow`` of a 405 (RFC 9110 §15.5.6)
+        response.headers.update(exc.headers or {})
+        if exc.status_code == 405:  # every method the path takes, not only those of the first route that matched
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
         return response
 
     async def on_unexpected(request: Request, exc: Exception) -> JSONResponse:
@@ -111,3 +113,14 @@ def document_errors(app: FastAPI) -> None:
         return schema
 
     app.openapi = openapi  # type: ignore[method-assign]
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """The methods of every route on the request's path: Starlette answers a 405 from the first route that
+    matched the path, whose ``Allow`` lists only its own methods (RFC 9110 §15.5.6 wants all of them)."""
+    methods: set[str] = set()
+    for route in request.app.router.routes:
+        pattern, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
+        if pattern is not None and route_methods and pattern.match(request.url.path):
+            methods |= route_methods
+    return sorted(methods)

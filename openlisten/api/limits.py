@@ -79,6 +79,6 @@ class Limits:
         #: the live-session gauge of ``/metrics``.
         self.live = ConcurrencyLimit(
             "live sessions",
-            total=getattr(settings, "max_live_sessions", 0),
+            total=settings.max_live_sessions,
             per_key=settings.max_live_sessions_per_key,
         )

@@ -16,6 +16,8 @@ as in faster-whisper's own ``word_timestamps``.
 
 from __future__ import annotations
 
+import logging
+import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -34,6 +36,8 @@ if TYPE_CHECKING:
 
 __all__ = ["DecodeItem", "DecodeResult", "PackedDecoder", "WINDOW_S"]
 
+logger = logging.getLogger(__name__)
+
 #: Whisper's window: the encoder always takes 30 seconds (3000 mel frames, 1500 encoder frames).
 WINDOW_S = 30.0
 WINDOW_SAMPLES = int(WINDOW_S * SAMPLE_RATE)
@@ -47,6 +51,8 @@ GAP_S = 0.5
 MARGIN_FRAMES = 10
 #: Most pieces decoded as one batch: more grows the decode time past the encoder's.
 MAX_ITEMS = 12
+#: Fewest encoder frames aligned at once (2 s); also keeps CTranslate2 from taking them for mel frames.
+MIN_ALIGN_FRAMES = 100
 #: Tokens a piece may generate per second of audio (fast speech is about 5); stops a looping decode.
 MAX_TOKENS_PER_S = 8
 #: faster-whisper's test for a decode that heard no speech (``no_speech_threshold``, ``log_prob_threshold``).
@@ -132,9 +138,11 @@ class PackedDecoder:
 
     def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult]]:
         """Encode the items' window once; decode finals first, then interims, yielding as each group ends."""
+        started = time.perf_counter()
         offsets, window = _layout(items)
         encoded = self._encode(window)
         silence = self._silence_frames()
+        encoded_at = time.perf_counter()
         for final in (True, False):
             group = [i for i, item in enumerate(items) if item.final is final]
             for language in sorted({items[i].language for i in group}):
@@ -142,6 +150,14 @@ class PackedDecoder:
                 composites = np.stack([_composite(encoded, silence, offsets, items, i) for i in members])
                 results = self._decode([items[i] for i in members], composites, [offsets[i] for i in members])
                 yield from zip(members, results, strict=True)
+        logger.debug(
+            "packed %d item(s) (%d final, %.1f s of audio): encode %.2f s, decode %.2f s",
+            len(items),
+            sum(item.final for item in items),
+            sum(item.duration_s for item in items),
+            encoded_at - started,
+            time.perf_counter() - encoded_at,
+        )
 
     # Steps.
 
@@ -179,26 +195,38 @@ class PackedDecoder:
             for text, prefix, g in zip(texts, prefixes, generated, strict=True)
         ]
         rows = [i for i, ok in enumerate(heard) if ok]
-        aligned = iter(self._align(tokenizer, composites[rows], [texts[i] for i in rows]))
+        spans = [_frames(offsets[i], items[i]) for i in rows]
+        aligned = iter(self._align(tokenizer, composites[rows], [texts[i] for i in rows], spans))
         results = []
         for item, offset, prefix, g, ok in zip(items, offsets, prefixes, generated, heard, strict=True):
-            words = _words_after_prefix(next(aligned), len(prefix), offset / SAMPLE_RATE, item.duration_s) if ok else ()
+            words = ()
+            if ok:
+                alignment, start_s = next(aligned)
+                words = _words_after_prefix(alignment, len(prefix), offset / SAMPLE_RATE - start_s, item.duration_s)
             if g.no_speech_prob > NO_SPEECH_PROB and words and fmean(w.confidence for w in words) < MIN_CONFIDENCE:
                 words = ()  # Whisper's "you" on silence: it doubted there was speech and is unsure of the words
             results.append(DecodeResult(words, float(g.no_speech_prob), _avg_logprob(g)))
         return results
 
     def _align(
-        self, tokenizer: Tokenizer, composites: npt.NDArray[Any], texts: list[list[int]]
-    ) -> list[list[dict[str, Any]]]:
-        """Word timings of each text against its row of `composites`."""
+        self, tokenizer: Tokenizer, composites: npt.NDArray[Any], texts: list[list[int]], spans: list[slice]
+    ) -> list[tuple[list[dict[str, Any]], float]]:
+        """Word timings of each text against its row of `composites`, and where (in seconds) they count from.
+
+        Alignment is teacher-forced (no generation), so it can run on the frames of each piece alone: as
+        cheap as the piece is short. The rows are cut to one common length to run as one batch.
+        """
         if not texts:
             return []
-        mel_frames = composites.shape[1] * 2  # CTranslate2 counts the encoder's input frames
+        frames = composites.shape[1]
+        length = min(frames, max(MIN_ALIGN_FRAMES, *(span.stop - span.start for span in spans)))
+        starts = [max(0, min(span.start, frames - length)) for span in spans]
+        rows = np.stack([row[start : start + length] for row, start in zip(composites, starts, strict=True)])
+        # CTranslate2 counts the encoder's input frames, two per output frame.
         alignments: list[list[dict[str, Any]]] = self._model.find_alignment(
-            tokenizer, texts, _storage(composites), mel_frames
+            tokenizer, texts, _storage(rows), 2 * length
         )
-        return alignments
+        return [(alignment, start / FRAMES_PER_S) for alignment, start in zip(alignments, starts, strict=True)]
 
     def _tokenizer(self, language: str) -> Tokenizer:
         tokenizer = self._tokenizers.get(language)

@@ -232,7 +232,8 @@ async function startLive() {
     live.context = new AudioContext(); // at once, while the click still counts as a user gesture
     const protocols = await liveProtocols();
     live.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
-    await live.context.audioWorklet.addModule(URL.createObjectURL(new Blob([PCM16_WORKLET], { type: "text/javascript" })));
+    const worklet = new Blob([PCM16_WORKLET], { type: "text/javascript" });
+    await live.context.audioWorklet.addModule(URL.createObjectURL(worklet));
     const params = queryFromForm();
     params.set("encoding", "linear16");
     params.set("sample_rate", String(live.context.sampleRate));
@@ -370,6 +371,9 @@ document.addEventListener("DOMContentLoaded", () => {
     drop.classList.remove("over");
     if (event.dataTransfer.files[0]) transcribeFile(event.dataTransfer.files[0]);
   });
-  $("live-toggle").addEventListener("click", () => ($("live-state").dataset.state === "live" ? stopLive() : startLive()));
+  $("live-toggle").addEventListener("click", () => {
+    if ($("live-state").dataset.state === "live") stopLive();
+    else startLive();
+  });
   loadModels();
 });

@@ -13,7 +13,7 @@ from openlisten.api.app import create_app
 from openlisten.api.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, create_key
 from openlisten.config import Settings
 from openlisten.engine.fake import FakeRecognizer
-from openlisten.errors import AuthError, PermissionDenied
+from openlisten.errors import AuthError, InvalidParameter, PermissionDenied
 from openlisten.jobs.store import SqliteStore, open_store
 from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
@@ -134,8 +134,57 @@ def test_authenticate_with_a_scope_for_the_websocket_handshake(store: SqliteStor
         auth.authenticate(f"Token {token}", TRANSCRIBE)  # a token is not a key
 
 
-def test_create_key_refuses_unknown_scopes(store: SqliteStore) -> None:
-    with pytest.raises(ValueError, match="scopes"):
-        create_key(store, "", ["admin"])
-    with pytest.raises(ValueError, match="scopes"):
+def test_create_key_scopes_and_deepgram_roles(store: SqliteStore) -> None:
+    with pytest.raises(InvalidParameter, match="scopes"):
+        create_key(store, "", ["usage:write"])
+    with pytest.raises(InvalidParameter, match="scopes"):
         create_key(store, "", [])
+    assert create_key(store, "", ["member"])[1].scopes == {TRANSCRIBE, GRANT}
+    assert create_key(store, "", ["admin"])[1].scopes == {TRANSCRIBE, GRANT, KEYS}
+
+
+# The SDK passes a timeout to every request; the TestClient warns that it ignores it.
+@pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
+def test_key_management_through_the_sdk(tmp_path: Path) -> None:
+    """``client.manage.v1.projects.keys`` against the app: create, list, get, use, delete."""
+    from deepgram import DeepgramClient
+    from deepgram.environment import DeepgramClientEnvironment
+
+    http = app_on(tmp_path)
+    env = DeepgramClientEnvironment(
+        base="http://testserver", production="ws://x", agent="ws://x", agent_rest="http://x"
+    )
+    admin = DeepgramClient(api_key=KEY, environment=env, httpx_client=http, max_retries=0)  # type: ignore[arg-type]
+    keys = admin.manage.v1.projects.keys
+    created = keys.create("local", request={"comment": "web app", "scopes": ["member"]})
+    assert created.key and created.api_key_id and set(created.scopes or []) == {GRANT, TRANSCRIBE}
+    assert listen(http, token_key(created.key)) == 200
+    listed = keys.list("local")
+    assert [(k.api_key.api_key_id, k.api_key.comment) for k in listed.api_keys or [] if k.api_key] == [
+        (created.api_key_id, "web app")
+    ]
+    assert created.key not in http.get("/v1/projects/local/keys", headers=AUTH).text
+    got = keys.get("local", created.api_key_id)
+    assert got.item and got.item.member and got.item.member.api_key
+    assert got.item.member.api_key.api_key_id == created.api_key_id
+    assert keys.delete("local", created.api_key_id).message == "API key deleted"
+    assert listen(http, token_key(created.key)) == 401
+    assert http.get(f"/v1/projects/local/keys/{created.api_key_id}", headers=AUTH).status_code == 404
+    assert http.delete(f"/v1/projects/local/keys/{created.api_key_id}", headers=AUTH).status_code == 404
+
+
+def test_managing_keys_needs_the_keys_scope(tmp_path: Path, store: SqliteStore) -> None:
+    member, _ = create_key(store, "", ["member"])
+    http = app_on(tmp_path)
+    token = http.post("/v1/auth/grant", headers=AUTH).json()["access_token"]
+    for headers in (token_key(member), bearer(token)):
+        response = http.get("/v1/projects/p/keys", headers=headers)
+        assert response.status_code == 403 and response.json().items() >= FORBIDDEN.items()
+    expiring = http.post(
+        "/v1/projects/p/keys",
+        json={"comment": "", "scopes": ["transcribe"], "time_to_live_in_seconds": 60},
+        headers=AUTH,
+    )
+    assert expiring.status_code == 400 and expiring.json()["err_code"] == "UNSUPPORTED_FEATURE"
+    unknown = http.post("/v1/projects/p/keys", json={"comment": "", "scopes": ["usage:write"]}, headers=AUTH)
+    assert unknown.status_code == 400 and "scopes" in unknown.json()["err_msg"]

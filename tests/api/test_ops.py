@@ -109,8 +109,9 @@ def test_metrics_count_requests_errors_and_audio() -> None:
     listen = ("method", "POST"), ("route", "/v1/listen")
     assert found["openlisten_http_requests_total", (*listen, ("status", "200"))] == 1
     assert found["openlisten_http_requests_total", (*listen, ("status", "401"))] == 1
-    assert found["openlisten_http_errors_total", (("err_code", "INVALID_AUTH"), ("route", "/v1/listen"), ("status", "401"))] == 1
-    assert found["openlisten_http_errors_total", (("err_code", "NOT_FOUND"), ("route", "/v1/models/{model_id}"), ("status", "404"))] == 1
+    errors = "openlisten_http_errors_total"
+    assert found[errors, (("err_code", "INVALID_AUTH"), ("route", "/v1/listen"), ("status", "401"))] == 1
+    assert found[errors, (("err_code", "NOT_FOUND"), ("route", "/v1/models/{model_id}"), ("status", "404"))] == 1
     assert found["openlisten_http_request_duration_seconds_count", listen] == 2
     assert found["openlisten_audio_seconds_total", (("source", "rest"),)] == pytest.approx(2.0)
     for gauge in (
@@ -129,3 +130,10 @@ def test_metrics_count_requests_errors_and_audio() -> None:
 def test_metrics_can_be_turned_off() -> None:
     with app_with(metrics=False) as http:
         assert http.get("/metrics").status_code == 404
+
+
+def test_a_405_allows_every_method_of_the_path() -> None:
+    http = app_with()
+    response = http.delete("/v1/projects/p/keys", headers=AUTH)
+    assert response.status_code == 405 and response.json()["err_code"] == "METHOD_NOT_ALLOWED"
+    assert response.headers["allow"] == "GET, HEAD, POST"  # two routes share the path (schemathesis found it)
