@@ -207,6 +207,7 @@ def main() -> None:
     parser.add_argument("--set", default="pub_read", help="eval-public manifest of the clips")
     parser.add_argument("--realtime-limit", type=float, default=2.0, help="p95 final latency that still counts as real-time")
     parser.add_argument("--url", help="a running server (key bench-key) instead of starting one")
+    parser.add_argument("--show", action="store_true", help="print each session's live and prerecorded text")
     args = parser.parse_args()
     levels = [int(n) for n in args.sessions.split(",")]
 
@@ -241,6 +242,9 @@ def main() -> None:
             live = [finals_text(r) for r in records]
             pre = [r.audio.prerecorded for r in records]
             refs = [r.audio.reference for r in records]
+            if args.show:
+                for record, text in zip(records, live, strict=True):
+                    print(f"  live: {text}\n  pre:  {record.audio.prerecorded}")
             realtime = not errors and percentile(m["final"], 95) <= args.realtime_limit
             if realtime:
                 realtime_max = max(realtime_max, count)

@@ -11,6 +11,7 @@ from openlisten.api.fetch import fetch_audio
 from openlisten.api.render import render_response
 from openlisten.api.schemas import ListenResponse
 from openlisten.config import Settings
+from openlisten.errors import UnsupportedFeature
 from openlisten.options import ListenOptions
 from openlisten.transcriber import ProgressCallback, Transcriber
 
@@ -43,6 +44,8 @@ def transcribe(
     """
     transcriber = transcriber or default_transcriber()
     options = ListenOptions.from_query(_query_items(params))
+    if options.callback is not None:
+        raise UnsupportedFeature("callback needs the server (openlisten serve); in-process, the result is returned")
     data = _read_source(source, transcriber.settings)
     return render_response(transcriber.transcribe(data, options, progress=progress))
 

@@ -143,6 +143,8 @@ class ListenOptions:
             raise UnsupportedFeature(f"redact={rest_only[0]} is only available for prerecorded audio")
         if self.diarize_model == "v2":
             raise InvalidParameter("diarize_model=v2 is not available for streaming; use latest or v1")
+        if self.callback is not None:  # callbacks are REST jobs here (openlisten/jobs); never silently dropped
+            raise UnsupportedFeature("callback is only available for prerecorded audio on this server")
         return self
 
     def _validated(self) -> ListenOptions:

@@ -110,6 +110,8 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
         await services.lifecycle.drain(services.settings.shutdown_grace_s)
         await services.worker.stop(0)
         warm_up.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await warm_up
 
 
 async def _load_default_model(services: Services) -> None:

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
+from starlette.routing import Match
 
 from openlisten.api.schemas import ErrorBody
 from openlisten.errors import CapacityError, OpenListenError, Unavailable
@@ -116,11 +117,12 @@ def document_errors(app: FastAPI) -> None:
 
 
 def _allowed_methods(request: Request) -> list[str]:
-    """The methods of every route on the request's path: Starlette answers a 405 from the first route that
+    """The methods some route takes on the request's path: Starlette answers a 405 from the first route that
     matched the path, whose ``Allow`` lists only its own methods (RFC 9110 §15.5.6 wants all of them)."""
-    methods: set[str] = set()
-    for route in request.app.router.routes:
-        pattern, route_methods = getattr(route, "path_regex", None), getattr(route, "methods", None)
-        if pattern is not None and route_methods and pattern.match(request.url.path):
-            methods |= route_methods
-    return sorted(methods)
+    routes = request.app.router.routes
+    allowed = []
+    for method in ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT"):
+        scope = {**request.scope, "method": method}
+        if any(route.matches(scope)[0] is Match.FULL for route in routes):
+            allowed.append(method)
+    return allowed

@@ -11,7 +11,7 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 
 from openlisten.api.callback_jobs import check_callback_url, check_queue_room, enqueue_job, fetch_source
-from openlisten.api.deps import RestSlotDep, ServicesDep, TranscribeDep
+from openlisten.api.deps import RestSlotDep, Services, ServicesDep, TranscribeDep
 from openlisten.api.errors import request_id_of
 from openlisten.api.fetch import check_url_allowed
 from openlisten.api.render import render_response
@@ -71,22 +71,8 @@ async def listen(
     With ``callback``, store the job, answer ``{"request_id"}`` at once and send the transcript there."""
     settings = services.settings
     deadline = time.monotonic() + settings.request_timeout_s
-    try:
-        options = ListenOptions.from_query(request.query_params.multi_items())
-        if options.callback is not None:
-            await check_callback_url(options.callback, settings)
-            await check_queue_room(services.store, settings)
-    except OpenListenError:
-        await _drain(request, settings.max_upload_bytes)
-        raise
-    url: str | None = None
-    data = b""
-    if _media_type(request) == "application/json":
-        url = _parse_url_source(await _read_body(request, _MAX_JSON_BYTES, deadline)).url
-    else:
-        data = await _read_body(request, settings.max_upload_bytes, deadline)
-        if not data:
-            raise AudioDecodeError("failed to process audio: the request body is empty")
+    options = await _parse_options(request, services)
+    url, data = await _read_source(request, settings.max_upload_bytes, deadline)
     if options.callback is not None:
         if url is not None:  # refuse now what the fetch would refuse later
             await check_url_allowed(url, allow_private=settings.allow_private_urls)
@@ -97,13 +83,14 @@ async def listen(
             principal=principal,
             query=request.query_params.multi_items(),
             options=options,
-            audio=None if url else data,
+            audio=data,
             audio_url=url,
         )
     if url is not None:
         data = await fetch_source(url, settings)
-    if not data:
-        raise AudioDecodeError("failed to process audio: the file at the url is empty")
+        if not data:
+            raise AudioDecodeError("failed to process audio: the file at the url is empty")
+    assert data is not None
     transcript = await run_in_threadpool(
         services.transcriber.transcribe,
         data,
@@ -113,6 +100,29 @@ async def listen(
     )
     services.metrics.audio_seconds.labels("rest").inc(transcript.duration_s)
     return render_response(transcript)
+
+
+async def _parse_options(request: Request, services: Services) -> ListenOptions:
+    """The query as `ListenOptions`, its callback URL checked; on a refusal the body is read and dropped first."""
+    try:
+        options = ListenOptions.from_query(request.query_params.multi_items())
+        if options.callback is not None:
+            await check_callback_url(options.callback, services.settings)
+            await check_queue_room(services.store, services.settings)
+    except OpenListenError:
+        await _drain(request, services.settings.max_upload_bytes)
+        raise
+    return options
+
+
+async def _read_source(request: Request, max_bytes: int, deadline: float) -> tuple[str | None, bytes | None]:
+    """``(url, None)`` for a ``{"url": ...}`` body, else ``(None, audio)``."""
+    if _media_type(request) == "application/json":
+        return _parse_url_source(await _read_body(request, _MAX_JSON_BYTES, deadline)).url, None
+    data = await _read_body(request, max_bytes, deadline)
+    if not data:
+        raise AudioDecodeError("failed to process audio: the request body is empty")
+    return None, data
 
 
 def _deadline_check(deadline: float, timeout_s: float) -> ProgressCallback:

@@ -20,7 +20,7 @@ import logging
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from statistics import fmean
 from typing import TYPE_CHECKING, Any
 
@@ -51,6 +51,8 @@ GAP_S = 0.5
 MARGIN_FRAMES = 10
 #: Most pieces decoded as one batch: more grows the decode time past the encoder's.
 MAX_ITEMS = 12
+#: Most interims decoded in one window: bounds how long a final that arrives meanwhile waits.
+MAX_INTERIMS = 6
 #: Fewest encoder frames aligned at once (2 s); also keeps CTranslate2 from taking them for mel frames.
 MIN_ALIGN_FRAMES = 100
 #: Tokens a piece may generate per second of audio (fast speech is about 5); stops a looping decode.
@@ -83,11 +85,22 @@ class DecodeItem:
     language: str = "en"
     #: Finals decode with beam search; interims greedily.
     final: bool = False
+    #: Leading samples that are context: speech before the item proper, whose words begin `prefix`. When
+    #: the window is full the decoder drops them, and uses `bare_prefix` instead.
+    context_samples: int = 0
+    #: The prefix that goes with the samples after the context.
+    bare_prefix: str = ""
 
     @property
     def duration_s(self) -> float:
         """Seconds of audio."""
         return len(self.samples) / SAMPLE_RATE
+
+    def bare(self) -> DecodeItem:
+        """The item without its context."""
+        if not self.context_samples:
+            return self
+        return replace(self, samples=self.samples[self.context_samples :], prefix=self.bare_prefix, context_samples=0)
 
 
 @dataclass(frozen=True)
@@ -124,37 +137,49 @@ class PackedDecoder:
         return self._loaded
 
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
-        """The items (most urgent first) that fit one window; the first always goes."""
+        """The items (most urgent first) that fit one window without their context; the first always goes.
+
+        At most `MAX_ITEMS` in all and `MAX_INTERIMS` interims: a round's decode time grows with its items,
+        and a final arriving meanwhile waits for the round to end.
+        """
         chosen: list[int] = []
-        used = 0
+        used = interims = 0
         for index, item in enumerate(items):
-            need = _placed_samples(item) + int(GAP_S * SAMPLE_RATE)
-            if used + need <= WINDOW_SAMPLES or not chosen:
+            need = _placed_samples(item.bare()) + int(GAP_S * SAMPLE_RATE)
+            room = used + need <= WINDOW_SAMPLES or not chosen
+            if room and (item.final or interims < MAX_INTERIMS):
                 chosen.append(index)
                 used += need
+                interims += not item.final
             if len(chosen) == MAX_ITEMS:
                 break
         return chosen
 
-    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult]]:
-        """Encode the items' window once; decode finals first, then interims, yielding as each group ends."""
+    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult] | None]:
+        """Encode the items' window once; decode finals first, then interims, yielding as each group ends.
+
+        Before each group it yields a checkpoint (None), where the scheduler may run a more urgent batch.
+        """
         started = time.perf_counter()
-        offsets, window = _layout(items)
+        pieces = _fit(items)
+        offsets, window = _layout(pieces)
         encoded = self._encode(window)
         silence = self._silence_frames()
         encoded_at = time.perf_counter()
         for final in (True, False):
-            group = [i for i, item in enumerate(items) if item.final is final]
-            for language in sorted({items[i].language for i in group}):
-                members = [i for i in group if items[i].language == language]
-                composites = np.stack([_composite(encoded, silence, offsets, items, i) for i in members])
-                results = self._decode([items[i] for i in members], composites, [offsets[i] for i in members])
-                yield from zip(members, results, strict=True)
+            group = [i for i, piece in enumerate(pieces) if piece.final is final]
+            for language in sorted({pieces[i].language for i in group}):
+                members = [i for i in group if pieces[i].language == language]
+                yield None
+                composites = np.stack([_composite(encoded, silence, offsets, pieces, i) for i in members])
+                results = self._decode([pieces[i] for i in members], composites, [offsets[i] for i in members])
+                for index, result in zip(members, results, strict=True):
+                    yield index, _shifted(result, items[index], pieces[index])
         logger.debug(
             "packed %d item(s) (%d final, %.1f s of audio): encode %.2f s, decode %.2f s",
-            len(items),
-            sum(item.final for item in items),
-            sum(item.duration_s for item in items),
+            len(pieces),
+            sum(piece.final for piece in pieces),
+            sum(piece.duration_s for piece in pieces),
             encoded_at - started,
             time.perf_counter() - encoded_at,
         )
@@ -254,6 +279,30 @@ def _storage(array: npt.NDArray[Any]) -> Any:
     import ctranslate2
 
     return ctranslate2.StorageView.from_array(np.ascontiguousarray(array))
+
+
+def _fit(items: Sequence[DecodeItem]) -> list[DecodeItem]:
+    """What to decode of each item: without context, then with it for the most urgent ones while they fit."""
+    pieces = [item.bare() for item in items]
+    room = WINDOW_SAMPLES - sum(_placed_samples(piece) + int(GAP_S * SAMPLE_RATE) for piece in pieces)
+    for index, item in enumerate(items):
+        extra = _placed_samples(item) - _placed_samples(pieces[index])
+        if item.context_samples and extra <= room:
+            pieces[index] = item
+            room -= extra
+    return pieces
+
+
+def _shifted(result: DecodeResult, item: DecodeItem, piece: DecodeItem) -> DecodeResult:
+    """`result` of `piece`, timed from the start of `item` (they differ by the context dropped, and by
+    what did not fit a window)."""
+    shift = (len(item.samples) - _placed_samples(piece)) / SAMPLE_RATE
+    if not shift:
+        return result
+    words = tuple(
+        replace(w, start_s=round(w.start_s + shift, 3), end_s=round(w.end_s + shift, 3)) for w in result.words
+    )
+    return replace(result, words=words)
 
 
 def _placed_samples(item: DecodeItem) -> int:

@@ -31,7 +31,7 @@ class FakeBatchDecoder:
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
         return list(range(len(items)))
 
-    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult]]:
+    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult] | None]:
         self.runs.append(list(items))
         for index, item in enumerate(items):
             yield index, DecodeResult(self._words(item))

@@ -10,6 +10,10 @@ The model already uses every core for one decode, so running two decodes at once
 - **Batching.** Items submitted with `submit_batch` to the same `BatchRunner` are run together: when the most
   urgent job is such an item, the worker offers the runner every pending item of that runner, most urgent
   first, and the runner picks the ones that fit one run (the live decoder packs them into one Whisper window).
+- **Stepping aside.** A runner yields its results as they are ready, and checkpoints between its steps (the
+  live decoder: after the encoder pass, after the finals). There, if more urgent work has come in, the rest
+  of the batch goes back in line and resumes after it: a final waits for an encoder pass in progress, not
+  for a whole batch of interims.
 - **Coalescing.** An item submitted with a `coalesce_key` replaces the pending (not yet running) item with the
   same key and runner: the older one's future is cancelled and the newer one keeps the older one's place in
   line. A live stream uses this for its interim hypotheses, so at most one of them waits per stream and it
@@ -25,7 +29,7 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
 __all__ = ["BatchRunner", "Priority", "Scheduler"]
@@ -60,8 +64,11 @@ class BatchRunner(Protocol[I_contra, R_co]):
         """Indices of the `items` (most urgent first) to run together now; must include 0."""
         ...
 
-    def run(self, items: Sequence[I_contra]) -> Iterator[tuple[int, R_co]]:
-        """Run `items`, yielding (index, result) pairs as results are ready, in any order."""
+    def run(self, items: Sequence[I_contra]) -> Iterator[tuple[int, R_co] | None]:
+        """Run `items`, yielding (index, result) pairs as results are ready, in any order.
+
+        A None yielded is a checkpoint: a good place for the scheduler to run more urgent work first.
+        """
         ...
 
 
@@ -76,6 +83,18 @@ class _Job(Generic[T]):
     runner: BatchRunner[Any, T] | None = None
     item: Any = None
     coalesce_key: Hashable | None = None
+
+
+@dataclass(eq=False)
+class _Batch:
+    """Items running together, and the results still to come."""
+
+    jobs: list[_Job[Any]]
+    results: Iterator[tuple[int, Any] | None]
+    done: set[int] = field(default_factory=set)
+
+    def waiting(self) -> list[_Job[Any]]:
+        return [job for index, job in enumerate(self.jobs) if index not in self.done]
 
 
 class Scheduler:
@@ -154,10 +173,48 @@ class Scheduler:
     def _work(self) -> None:
         while True:
             jobs = self._take()
-            if jobs[0].runner is None:
+            runner = jobs[0].runner
+            if runner is None:
                 _run_plain(jobs[0])
             else:
-                _run_batch(jobs)
+                self._advance(_Batch(jobs, iter(runner.run([job.item for job in jobs]))))
+
+    def _advance(self, batch: _Batch) -> None:
+        """Run `batch` on. Between two results, step aside when more urgent work came in: the rest of the
+        batch goes back in line, as one job, and resumes later where it stopped."""
+        try:
+            for step in batch.results:
+                if step is not None and step[0] not in batch.done:
+                    batch.done.add(step[0])
+                    batch.jobs[step[0]].future.set_result(step[1])
+                waiting = batch.waiting()
+                if waiting and self._outranked(min(job.priority for job in waiting)):
+                    self._resume_later(batch, waiting)
+                    return
+        except BaseException as exc:  # every item still waiting learns of the failure
+            logger.exception("batch of %d item(s) failed", len(batch.jobs))
+            for job in batch.waiting():
+                job.future.set_exception(exc)
+            return
+        for job in batch.waiting():
+            job.future.set_exception(RuntimeError("the batch runner returned no result for an item"))
+
+    def _outranked(self, priority: int) -> bool:
+        """Whether a job more urgent than `priority` is waiting."""
+        with self._cond:
+            return any(self._rank(job)[0] < priority for job in self._pending if not job.future.cancelled())
+
+    def _resume_later(self, batch: _Batch, waiting: list[_Job[Any]]) -> None:
+        job: _Job[None] = _Job(
+            min(job.priority for job in waiting),
+            min(job.seq for job in waiting),
+            Future(),
+            self._clock(),
+            fn=lambda: self._advance(batch),
+        )
+        with self._cond:
+            self._pending.append(job)
+            self._cond.notify()
 
     def _take(self) -> list[_Job[Any]]:
         """Wait for work; remove and return the next job, or the batch of items that run together."""
@@ -221,23 +278,3 @@ def _run_plain(job: _Job[Any]) -> None:
         job.future.set_result(job.fn())
     except BaseException as exc:  # handed to the waiting caller, which re-raises it
         job.future.set_exception(exc)
-
-
-def _run_batch(jobs: list[_Job[Any]]) -> None:
-    runner = jobs[0].runner
-    assert runner is not None
-    done: set[int] = set()
-    try:
-        for index, result in runner.run([job.item for job in jobs]):
-            if index not in done:
-                done.add(index)
-                jobs[index].future.set_result(result)
-    except BaseException as exc:  # every item still waiting learns of the failure
-        logger.exception("batch of %d item(s) failed", len(jobs))
-        for index, job in enumerate(jobs):
-            if index not in done:
-                done.add(index)
-                job.future.set_exception(exc)
-    for index, job in enumerate(jobs):
-        if index not in done:
-            job.future.set_exception(RuntimeError(f"batch runner {runner!r} returned no result for an item"))

@@ -29,7 +29,7 @@ from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.batch import DecodeItem, DecodeResult
 from openlisten.engine.types import Word
 from openlisten.features.formatting import FormatOptions, format_words, join_transcript
-from openlisten.live.endpointer import MIN_SPEECH_MS, Endpointer, Offset, Onset, SpeechState
+from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
 from openlisten.live.events import CancelRequest, DecodeRequest, Event, Results, SpeechStarted, UtteranceEnd
 from openlisten.live.stabilizer import Stabilizer
 from openlisten.live.vad import FRAME_SAMPLES, SpeechDetector
@@ -104,8 +104,6 @@ class _Slot:
     from_finalize: bool
     request_id: int | None = None
     result: DecodeResult | None = None
-    #: First sample of the utterance's own audio (where a later decode may start to hear it again).
-    speech: int = 0
 
 
 @dataclass(frozen=True)
@@ -224,7 +222,8 @@ class Channel:
             speech_final = self.config.endpointing_ms is not None
             self._close_utterance(self._utterance, event.sample, speech_final=speech_final, from_finalize=False)
         now = sample + FRAME_SAMPLES
-        if self._utterance is not None and not self._slots:
+        # No interim during a pause: an endpoint may be coming, and its final should not wait for one.
+        if self._utterance is not None and not self._slots and probability >= SILENCE_THRESHOLD:
             self._maybe_request_interim(now)
         self._commit_silence(now)
         self._check_utterance_end(now)
@@ -266,7 +265,7 @@ class Channel:
 
     def _request_final(self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool) -> None:
         origin, item = self._item(utterance, end, final=True)
-        slot = _Slot(self._committed, end, origin, speech_final, from_finalize, speech=utterance.start)
+        slot = _Slot(self._committed, end, origin, speech_final, from_finalize)
         self._committed = end
         self._slots.append(slot)
         if end <= utterance.start:
@@ -309,25 +308,24 @@ class Channel:
     def _item(self, utterance: _Utterance, end: int, *, final: bool) -> tuple[int, DecodeItem]:
         """Where the decoded audio starts, and the item: the utterance, with the speech just before it.
 
-        Whisper hears an utterance best in context, as a prerecorded decode would. So the decode starts up
-        to `CONTEXT_S` before the utterance: finalized words there are forced as the prefix (Whisper
-        continues after them), the audio of finals still in line is decoded again, and the words that
-        come back for audio before the Results' span are dropped (`_in_span`). Older words are the prompt.
+        Whisper hears an utterance best in context, as a prerecorded decode would. So when every earlier
+        final is known, the decode starts up to `CONTEXT_S` before the utterance, with the finalized words
+        there forced as the prefix: Whisper continues after them. (The decoder drops that context when its
+        window is full; older words may go in the prompt.)
         """
         origin = utterance.start
-        if CONTEXT_S:
+        if CONTEXT_S and not any(slot.request_id is not None for slot in self._slots):
             horizon = _seconds(utterance.onset) - CONTEXT_S
             known = [w for w in self._history if w.start_s >= horizon]
             if known:
                 origin = min(origin, round((known[0].start_s - PRE_ROLL_S) * SAMPLE_RATE))
-            pending = [slot.speech for slot in self._slots if slot.request_id is not None]
-            origin = min([origin, *pending])
             if end - origin > MAX_DECODE_S * SAMPLE_RATE:
                 origin = utterance.start
         origin = max(origin, self._audio.start, 0)
         origin_s = origin / SAMPLE_RATE
         prefix = [w for w in self._history if w.start_s >= origin_s]
         earlier = [w for w in self._history if w.start_s < origin_s][-PROMPT_WORDS:] if PROMPT_WORDS else []
+        own = [w for w in prefix if w.start_s >= utterance.start / SAMPLE_RATE]
         item = DecodeItem(
             samples=self._audio.slice(origin, end),
             prefix=_text(prefix),
@@ -335,6 +333,8 @@ class Channel:
             hotwords=self.config.hotwords,
             language=self.config.language,
             final=final,
+            context_samples=max(0, utterance.start - origin),
+            bare_prefix=_text(own),
         )
         return origin, item
 
@@ -411,7 +411,7 @@ class Channel:
         )
         if is_final and words:
             self._history.extend(_clamped(w, start_s, end_s) for w in words)
-            del self._history[: -HISTORY_WORDS]
+            del self._history[:-HISTORY_WORDS]
             self._version += 1  # every later decode has a longer prefix
         if is_final and formatted:
             self._last_word_end = formatted[-1].end_s

@@ -166,3 +166,18 @@ def test_silence_still_delivers_a_complete_response(http: TestClient, receiver: 
     http.post(f"/v1/listen?callback={receiver.url}", content=silence, headers=AUTH)
     body = receiver.wait_for(1)[0].json()
     assert body["results"]["channels"][0]["alternatives"][0]["transcript"] == ""
+
+
+def test_the_embedded_api_refuses_callback() -> None:
+    import openlisten
+
+    with pytest.raises(openlisten.UnsupportedFeature, match="needs the server"):
+        openlisten.transcribe(tone(), callback="https://example.com/hook")
+
+
+def test_live_sessions_refuse_callback_rather_than_ignore_it() -> None:
+    from openlisten.errors import UnsupportedFeature
+    from openlisten.options import ListenOptions
+
+    with pytest.raises(UnsupportedFeature, match="callback"):
+        ListenOptions.from_query([("callback", "https://example.com/hook")]).check_live()
