@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from openlisten.api.schemas import ListenSearch, ListenSearchHit
 from openlisten.api.schemas_live import (
     ListenV1Alternative,
     ListenV1ConfigureFailure,
@@ -30,7 +31,7 @@ from openlisten.live.events import (
     SpeechStarted,
     UtteranceEnd,
 )
-from openlisten.transcript import ModelInfo, TranscriptWord
+from openlisten.transcript import ModelInfo, SearchResult, TranscriptWord
 
 __all__ = ["LiveContext", "render_live_event"]
 
@@ -84,7 +85,9 @@ def _results(event: Results, context: LiveContext) -> ListenV1Results:
         start=event.start_s,
         is_final=event.is_final,
         speech_final=event.speech_final,
-        channel=ListenV1ResultsChannel(alternatives=[alternative]),
+        channel=ListenV1ResultsChannel(
+            alternatives=[alternative], search=None if event.search is None else [_search(r) for r in event.search]
+        ),
         metadata=metadata,
         from_finalize=event.from_finalize,
     )
@@ -101,6 +104,16 @@ def _metadata(event: Metadata, context: LiveContext) -> ListenV1Metadata:
         model_info={context.model.uuid: context.model_info()},
         extra=dict(context.extra) or None,
     )
+
+
+def _search(result: SearchResult) -> ListenSearch:
+    hits = [
+        ListenSearchHit(
+            confidence=hit.confidence, start=round(hit.start_s, 3), end=round(hit.end_s, 3), snippet=hit.snippet
+        )
+        for hit in result.hits
+    ]
+    return ListenSearch(query=result.query, hits=hits)
 
 
 def _word(word: TranscriptWord) -> ListenV1Word:

@@ -11,6 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
+from openlisten.api.schemas import ListenSearch
+
 __all__ = [
     "CLIENT_MESSAGE",
     "ClientMessage",
@@ -63,6 +65,8 @@ class ListenV1Alternative(_Wire):
 
 class ListenV1ResultsChannel(_Wire):
     alternatives: list[ListenV1Alternative]
+    #: ``search`` hits on finals (the older SDK schema's ``channel.search``; spec §5.4).
+    search: list[ListenSearch] | None = None
 
 
 class ListenV1ResultsMetadata(_Wire):

@@ -51,8 +51,11 @@ GAP_S = 0.5
 MARGIN_FRAMES = 10
 #: Most pieces decoded as one batch: more grows the decode time past the encoder's.
 MAX_ITEMS = 12
-#: Most interims decoded in one window: bounds how long a final that arrives meanwhile waits.
+#: Most interims decoded in one window.
 MAX_INTERIMS = 6
+#: Interims decoded per batch, with a checkpoint between batches: bounds how long a final that arrives
+#: meanwhile waits, at a small cost in batching.
+INTERIM_STEP = 3
 #: Fewest encoder frames aligned at once (2 s); also keeps CTranslate2 from taking them for mel frames.
 MIN_ALIGN_FRAMES = 100
 #: Tokens a piece may generate per second of audio (fast speech is about 5); stops a looping decode.
@@ -62,6 +65,10 @@ NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 #: Below this mean word probability, words of a piece Whisper thinks holds no speech are dropped.
 MIN_CONFIDENCE = 0.5
+#: A word aligned to start this close to the end of its piece's audio, or later, was not heard there.
+ALIGN_SLACK_S = 0.02
+#: Words less probable than this are noise the decoder made up.
+MIN_WORD_PROBABILITY = 0.05
 #: A transcript whose text compresses better than this is a decoder loop (faster-whisper's threshold).
 MAX_COMPRESSION_RATIO = 2.4
 #: faster-whisper's defaults for attaching punctuation to the word before or after it.
@@ -169,12 +176,11 @@ class PackedDecoder:
         for final in (True, False):
             group = [i for i, piece in enumerate(pieces) if piece.final is final]
             for language in sorted({pieces[i].language for i in group}):
-                members = [i for i in group if pieces[i].language == language]
-                yield None
-                composites = np.stack([_composite(encoded, silence, offsets, pieces, i) for i in members])
-                results = self._decode([pieces[i] for i in members], composites, [offsets[i] for i in members])
-                for index, result in zip(members, results, strict=True):
-                    yield index, _shifted(result, items[index], pieces[index])
+                same = [i for i in group if pieces[i].language == language]
+                step = len(same) if final else INTERIM_STEP
+                for members in (same[k : k + step] for k in range(0, len(same), step)):
+                    yield None
+                    yield from self._decode_group(members, items, pieces, encoded, silence, offsets)
         logger.debug(
             "packed %d item(s) (%d final, %.1f s of audio): encode %.2f s, decode %.2f s",
             len(pieces),
@@ -186,11 +192,26 @@ class PackedDecoder:
 
     # Steps.
 
+    def _decode_group(
+        self,
+        members: list[int],
+        items: Sequence[DecodeItem],
+        pieces: list[DecodeItem],
+        encoded: npt.NDArray[Any],
+        silence: npt.NDArray[Any],
+        offsets: list[int],
+    ) -> Iterator[tuple[int, DecodeResult]]:
+        composites = np.stack([_composite(encoded, silence, offsets, pieces, i) for i in members])
+        results = self._decode([pieces[i] for i in members], composites, [offsets[i] for i in members])
+        for index, result in zip(members, results, strict=True):
+            yield index, _shifted(result, items[index], pieces[index])
+
     def _encode(self, window: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
         """Encoder output of one window, shape (1500, d_model), on the CPU."""
         features = self._model.feature_extractor(window, padding=0)[:, : int(WINDOW_S * 100)]
         encoded = self._model.model.encode(_storage(features[None].astype(np.float32)), to_cpu=True)
-        return np.asarray(encoded)[0]
+        frames: npt.NDArray[Any] = np.asarray(encoded)[0]
+        return frames
 
     def _silence_frames(self) -> npt.NDArray[Any]:
         if self._silence is None:
@@ -224,7 +245,7 @@ class PackedDecoder:
         aligned = iter(self._align(tokenizer, composites[rows], [texts[i] for i in rows], spans))
         results = []
         for item, offset, prefix, g, ok in zip(items, offsets, prefixes, generated, heard, strict=True):
-            words = ()
+            words: tuple[Word, ...] = ()
             if ok:
                 alignment, start_s = next(aligned)
                 words = _words_after_prefix(alignment, len(prefix), offset / SAMPLE_RATE - start_s, item.duration_s)
@@ -376,18 +397,26 @@ def _heard_nothing(tokenizer: Tokenizer, text: list[int], generated: Any) -> boo
 def _words_after_prefix(
     alignment: list[dict[str, Any]], prefix_tokens: int, offset_s: float, duration_s: float
 ) -> tuple[Word, ...]:
-    """The aligned words whose first token comes after the prefix, timed from the item's start."""
+    """The aligned words whose first token comes after the prefix, timed from the item's start.
+
+    Words the alignment puts wholly after the item's audio, or that Whisper barely believes in, are
+    hallucinations (typically a repeat of the text before them, decoded from the trailing silence).
+    """
     from faster_whisper.transcribe import merge_punctuations
 
-    starts = np.cumsum([0] + [len(w["tokens"]) for w in alignment])[:-1] if alignment else []
-    for word, start in zip(alignment, starts, strict=True):
-        word["first_token"] = int(start)
+    first = 0
+    for word in alignment:
+        word["first_token"] = first
+        first += len(word["tokens"])
     merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
     words = []
     for word in alignment:
         if not word["word"].strip() or word["first_token"] < prefix_tokens:
             continue
-        start = min(max(float(word["start"]) - offset_s, 0.0), duration_s)
-        end = min(max(float(word["end"]) - offset_s, start), duration_s)
+        start, end = float(word["start"]) - offset_s, float(word["end"]) - offset_s
+        if start >= duration_s - ALIGN_SLACK_S or end <= 0 or word["probability"] < MIN_WORD_PROBABILITY:
+            continue
+        start = min(max(start, 0.0), duration_s)
+        end = min(max(end, start), duration_s)
         words.append(Word(word["word"].strip(), round(start, 3), round(end, 3), float(word["probability"])))
     return tuple(words)

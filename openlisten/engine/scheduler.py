@@ -11,9 +11,10 @@ The model already uses every core for one decode, so running two decodes at once
   urgent job is such an item, the worker offers the runner every pending item of that runner, most urgent
   first, and the runner picks the ones that fit one run (the live decoder packs them into one Whisper window).
 - **Stepping aside.** A runner yields its results as they are ready, and checkpoints between its steps (the
-  live decoder: after the encoder pass, after the finals). There, if more urgent work has come in, the rest
-  of the batch goes back in line and resumes after it: a final waits for an encoder pass in progress, not
-  for a whole batch of interims.
+  live decoder: after the encoder pass, after the finals, between groups of interims). There, if more
+  urgent work has come in, the batch steps aside: its coalescable items (live interims) are dropped, their
+  futures raising `Dropped`, since a fresher one is on its way; the rest goes back in line and resumes
+  after the urgent work. A final waits for an encoder pass in progress, not for a batch of interims.
 - **Coalescing.** An item submitted with a `coalesce_key` replaces the pending (not yet running) item with the
   same key and runner: the older one's future is cancelled and the newer one keeps the older one's place in
   line. A live stream uses this for its interim hypotheses, so at most one of them waits per stream and it
@@ -32,7 +33,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["BatchRunner", "Priority", "Scheduler"]
+__all__ = ["BatchRunner", "Dropped", "Priority", "Scheduler"]
 
 logger = logging.getLogger(__name__)
 
@@ -44,6 +45,10 @@ R_co = TypeVar("R_co", covariant=True)
 
 #: Seconds a prerecorded job may wait before it runs ahead of live interims.
 DEFAULT_STARVATION_S = 2.0
+
+
+class Dropped(Exception):
+    """A coalescable batch item was dropped unrun, for more urgent work (a fresher one will come)."""
 
 
 class Priority(enum.IntEnum):
@@ -180,8 +185,9 @@ class Scheduler:
                 self._advance(_Batch(jobs, iter(runner.run([job.item for job in jobs]))))
 
     def _advance(self, batch: _Batch) -> None:
-        """Run `batch` on. Between two results, step aside when more urgent work came in: the rest of the
-        batch goes back in line, as one job, and resumes later where it stopped."""
+        """Run `batch` on. At a checkpoint, step aside when more urgent work came in: the items submitted
+        with a coalesce key are dropped (a fresher one will come), the rest of the batch goes back in line
+        as one job and resumes later where it stopped."""
         try:
             for step in batch.results:
                 if step is not None and step[0] not in batch.done:
@@ -189,7 +195,7 @@ class Scheduler:
                     batch.jobs[step[0]].future.set_result(step[1])
                 waiting = batch.waiting()
                 if waiting and self._outranked(min(job.priority for job in waiting)):
-                    self._resume_later(batch, waiting)
+                    self._step_aside(batch, waiting)
                     return
         except BaseException as exc:  # every item still waiting learns of the failure
             logger.exception("batch of %d item(s) failed", len(batch.jobs))
@@ -198,6 +204,18 @@ class Scheduler:
             return
         for job in batch.waiting():
             job.future.set_exception(RuntimeError("the batch runner returned no result for an item"))
+
+    def _step_aside(self, batch: _Batch, waiting: list[_Job[Any]]) -> None:
+        disposable = [job for job in waiting if job.coalesce_key is not None]
+        for job in disposable:
+            batch.done.add(batch.jobs.index(job))
+            job.future.set_exception(Dropped("dropped for more urgent work"))
+        if len(disposable) == len(waiting):
+            close = getattr(batch.results, "close", None)
+            if close is not None:
+                close()
+            return
+        self._resume_later(batch, [job for job in waiting if job.coalesce_key is None])
 
     def _outranked(self, priority: int) -> bool:
         """Whether a job more urgent than `priority` is waiting."""

@@ -19,7 +19,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from statistics import fmean
 
 import numpy as np
@@ -28,7 +28,8 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.batch import DecodeItem, DecodeResult
 from openlisten.engine.types import Word
-from openlisten.features.formatting import FormatOptions, format_words, join_transcript
+from openlisten.features.formatting import join_transcript
+from openlisten.features.live import LiveFeatures
 from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
 from openlisten.live.events import CancelRequest, DecodeRequest, Event, Results, SpeechStarted, UtteranceEnd
 from openlisten.live.stabilizer import Stabilizer
@@ -39,11 +40,14 @@ __all__ = ["Channel", "ChannelConfig"]
 
 #: Audio decoded before a speech onset: Silero flags speech a frame or two after it starts.
 PRE_ROLL_S = 0.3
-#: Shortest silence that ends an utterance, whatever ``endpointing`` says (Deepgram's default is 10 ms,
-#: less than one VAD frame; a real pause between phrases is longer than this).
-ENDPOINT_FLOOR_MS = 200
+#: Shortest silence that ends an utterance, whatever ``endpointing`` says. Deepgram's default is 10 ms, less
+#: than one VAD frame; cutting speech at every brief pause gives Whisper fragments too short to hear well (and
+#: more finals to decode), while 300 ms still ends an utterance at a phrase break.
+ENDPOINT_FLOOR_MS = 300
 #: Silence that ends an utterance when ``endpointing=false`` (finals then never carry ``speech_final``).
 SEGMENT_SILENCE_MS = 500
+#: Unfinalized speech past which the words interims agree on become finals before the endpoint.
+CONFIRM_AFTER_S = 8.0
 #: Audio between interim decodes of an utterance (spec §5.6: interims come about once a second).
 INTERIM_INTERVAL_S = 1.0
 #: Audio between the decodes that confirm words of a long utterance when no interims are sent.
@@ -77,7 +81,7 @@ class ChannelConfig:
     endpointing_ms: int | None = 10
     utterance_end_ms: int | None = None
     vad_events: bool = False
-    format: FormatOptions = field(default_factory=FormatOptions)
+    #: The decoder's bias terms (``keyterm``, ``keywords``).
     hotwords: str = ""
     language: str = "en"
 
@@ -122,11 +126,13 @@ class Channel:
     def __init__(
         self,
         config: ChannelConfig,
+        features: LiveFeatures,
         detector: SpeechDetector,
         next_id: Callable[[], int],
         emit: Callable[[Event], None],
     ) -> None:
         self.config = config
+        self.features = features
         self._detector = detector
         self._next_id = next_id
         self._emit = emit
@@ -191,9 +197,10 @@ class Channel:
             self._committed = end
             self._send_ready_finals()
 
-    def configure(self, config: ChannelConfig) -> None:
+    def configure(self, config: ChannelConfig, features: LiveFeatures) -> None:
         """New keyterms or formatting for what comes next."""
         self.config = config
+        self.features = features
 
     def deliver(self, request_id: int, result: DecodeResult) -> None:
         """The result of one of this channel's decode requests."""
@@ -207,10 +214,6 @@ class Channel:
     def cancelled(self, request_id: int) -> None:
         """A decode request that will not run (coalesced into a newer one)."""
         self._interims.pop(request_id, None)
-
-    def owns(self, request_id: int) -> bool:
-        """Whether `request_id` is one of this channel's outstanding requests."""
-        return request_id in self._interims or any(slot.request_id == request_id for slot in self._slots)
 
     # Frames.
 
@@ -362,7 +365,10 @@ class Channel:
             return
         self._applied = request_id
         words = _in_span(_shifted(result.words, interim.origin), self._committed)
-        agreed = self._stabilizer.update(words, _seconds(interim.end))
+        # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
+        # decoded whole, once, with beam search and all its audio (better words, and fewer finals to decode).
+        long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
+        agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0)
         if agreed:
             cut = _cut(words, agreed, self._committed, interim.end)
             self._send(self._committed, cut, words[:agreed], is_final=True, speech_final=False, from_finalize=False)
@@ -394,7 +400,8 @@ class Channel:
         self, start: int, end: int, words: Sequence[Word], *, is_final: bool, speech_final: bool, from_finalize: bool
     ) -> None:
         start_s, end_s = _seconds(start), _seconds(end)
-        formatted = self._format([_clamped(w, start_s, end_s) for w in words])
+        words = [_clamped(w, start_s, end_s) for w in words]
+        formatted = self._format(words, final=is_final)
         self._emit(
             Results(
                 channel=self.config.index,
@@ -405,12 +412,13 @@ class Channel:
                 speech_final=speech_final,
                 from_finalize=from_finalize,
                 words=tuple(formatted),
-                transcript=join_transcript(formatted, self.config.format),
+                transcript=join_transcript(formatted, self.features.format),
                 confidence=round(fmean(w.confidence for w in formatted), 4) if formatted else 0.0,
+                search=self.features.search(formatted) if is_final else None,
             )
         )
         if is_final and words:
-            self._history.extend(_clamped(w, start_s, end_s) for w in words)
+            self._history.extend(words)
             del self._history[:-HISTORY_WORDS]
             self._version += 1  # every later decode has a longer prefix
         if is_final and formatted:
@@ -418,9 +426,10 @@ class Channel:
             self._utterance_end_sent = False
             self._sentence_open = not _ends_sentence(formatted[-1].punctuated_word)
 
-    def _format(self, words: list[Word]) -> list[TranscriptWord]:
-        """Formatted words; the first is not capitalized when it continues a sentence of an earlier final."""
-        formatted = format_words(words, self.config.format)
+    def _format(self, words: list[Word], *, final: bool) -> list[TranscriptWord]:
+        """Transcript words (formatted, replaced, filtered, redacted); the first is not capitalized when it
+        continues a sentence of an earlier final."""
+        formatted = self.features.words(words, final=final)
         if self._sentence_open and formatted and words and words[0].text[:1].islower():
             first = formatted[0]
             lowered = first.punctuated_word[:1].lower() + first.punctuated_word[1:]

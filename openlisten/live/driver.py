@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import Future
 
 from openlisten.engine.batch import DecodeItem, DecodeResult
-from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
+from openlisten.engine.scheduler import BatchRunner, Dropped, Priority, Scheduler
 from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, Event
 from openlisten.live.session import LiveSession, SessionState
 
@@ -112,18 +112,24 @@ class SessionDriver:
     def _submit(self, request: DecodeRequest) -> None:
         priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
         key = None if request.final else (self._name, request.channel)
+        submitted = time.perf_counter()
         future = self._scheduler.submit_batch(self._decoder, priority, request.item, coalesce_key=key)
         self._futures[request.request_id] = future
-        future.add_done_callback(lambda done: self._from_worker(request.request_id, done))
+        kind = "final" if request.final else "interim"
+        future.add_done_callback(lambda done: self._from_worker(request.request_id, done, submitted, kind))
 
-    def _from_worker(self, request_id: int, future: Future[DecodeResult]) -> None:
+    def _from_worker(self, request_id: int, future: Future[DecodeResult], submitted: float, kind: str) -> None:
+        if logger.isEnabledFor(logging.DEBUG) and not future.cancelled() and future.exception() is None:
+            logger.debug(
+                "decode %d ready %.2f s after the request (%s)", request_id, time.perf_counter() - submitted, kind
+            )
         with contextlib.suppress(RuntimeError):  # the loop is closed: the connection ended long ago
             self._loop.call_soon_threadsafe(self._done, request_id, future)
 
     def _done(self, request_id: int, future: Future[DecodeResult]) -> None:
         if self._futures.pop(request_id, None) is not future:
             return  # cancelled by the session, or the connection is over
-        if future.cancelled():
+        if future.cancelled() or isinstance(future.exception(), Dropped):
             self.session.cancelled(request_id)
         elif (error := future.exception()) is not None:
             logger.error("live decode failed: %s", error, exc_info=error)

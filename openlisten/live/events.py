@@ -10,7 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from openlisten.engine.batch import DecodeItem
-from openlisten.transcript import TranscriptWord
+from openlisten.transcript import SearchResult, TranscriptWord
 
 __all__ = [
     "CancelRequest",
@@ -93,6 +93,8 @@ class Results:
     words: tuple[TranscriptWord, ...]
     transcript: str
     confidence: float
+    #: The hits of each ``search`` query, on finals when the session searches.
+    search: tuple[SearchResult, ...] | None = None
 
 
 @dataclass(frozen=True)

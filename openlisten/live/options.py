@@ -1,8 +1,8 @@
 """`LiveOptions`: the query parameters of WebSocket ``/v1/listen``, parsed once (spec/listen-v1.md §5.2).
 
-The parameters live and prerecorded share (model, language, encoding, formatting, tag, extra…) are parsed
-by `ListenOptions`; this module adds the live ones: ``interim_results``, ``endpointing``,
-``utterance_end_ms``, ``vad_events`` and the biasing terms ``keywords``/``keyterm``.
+The parameters live and prerecorded share (model, language, encoding, formatting, keyterms, redaction,
+search, tag, extra…) are parsed by `ListenOptions` and checked for a live stream (`ListenOptions.check_live`);
+this module adds the live ones: ``interim_results``, ``endpointing``, ``utterance_end_ms`` and ``vad_events``.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from openlisten.audio import RawFormat
-from openlisten.errors import InvalidParameter
-from openlisten.features.formatting import FormatOptions
+from openlisten.errors import InvalidParameter, UnsupportedFeature
+from openlisten.features.vocabulary import hotwords
 from openlisten.options import ListenOptions
 
 __all__ = ["DEFAULT_ENDPOINTING_MS", "LiveOptions"]
@@ -43,8 +43,6 @@ class LiveOptions:
     utterance_end_ms: int | None = None
     #: Send SpeechStarted when speech begins.
     vad_events: bool = False
-    #: Terms to bias recognition toward (``keyterm``, and ``keywords`` without their boosts).
-    keyterms: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, items: Iterable[tuple[str, str]]) -> LiveOptions:
@@ -52,7 +50,7 @@ class LiveOptions:
         shared: list[tuple[str, str]] = []
         live: dict[str, list[str]] = {}
         for key, value in items:
-            if key in ("interim_results", "endpointing", "utterance_end_ms", "vad_events", "keywords", "keyterm"):
+            if key in ("interim_results", "endpointing", "utterance_end_ms", "vad_events"):
                 live.setdefault(key, []).append(value)
             elif key not in _IGNORED:
                 shared.append((key, value))
@@ -62,10 +60,20 @@ class LiveOptions:
             endpointing_ms=_endpointing(live.get("endpointing")),
             utterance_end_ms=_milliseconds("utterance_end_ms", live.get("utterance_end_ms")),
             vad_events=_bool("vad_events", live.get("vad_events"), False),
-            keyterms=_keyterms(live.get("keyterm", []), live.get("keywords", [])),
         )
+        if options.listen.diarization:
+            raise UnsupportedFeature("diarize is not available on live streams on this server yet")
         options.raw_format()  # a declared raw format must be complete and valid
         return options
+
+    @property
+    def keyterms(self) -> tuple[str, ...]:
+        """The ``keyterm`` terms (a Configure message may replace them)."""
+        return self.listen.keyterm
+
+    def hotwords(self, keyterms: tuple[str, ...] | None = None) -> str:
+        """The decoder's bias terms: `keyterms` (default: the query's) and the boosted ``keywords``."""
+        return hotwords(self.keyterms if keyterms is None else keyterms, self.listen.keywords) or ""
 
     def raw_format(self) -> RawFormat | None:
         """The declared raw encoding, or None for a containerized stream (WAV, Ogg, WebM…)."""
@@ -76,16 +84,6 @@ class LiveOptions:
             raise InvalidParameter(f"sample_rate is required with encoding={listen.encoding}")
         # Codec streams (opus, flac…) carry their own rate; RawFormat ignores it for them.
         return RawFormat(listen.encoding, listen.sample_rate or 16000, listen.channels)
-
-    def format_options(self) -> FormatOptions:
-        """How words are formatted (``punctuate``, ``smart_format``, ``numerals``, ``filler_words``)."""
-        listen = self.listen
-        return FormatOptions(
-            punctuate=listen.punctuate,
-            smart_format=listen.smart_format,
-            numerals=listen.numerals,
-            filler_words=listen.filler_words,
-        )
 
 
 def _last(values: list[str] | None) -> str | None:
@@ -124,22 +122,3 @@ def _endpointing(values: list[str] | None) -> int | None:
     if value.lower() == "false":
         return None
     return _milliseconds("endpointing", values)
-
-
-def _keyterms(keyterms: list[str], keywords: list[str]) -> tuple[str, ...]:
-    """Every term once, in order; ``keywords`` may carry a boost (``word:2``), which is dropped."""
-    terms = [term.strip() for term in keyterms]
-    for keyword in keywords:
-        term, _, boost = keyword.rpartition(":")
-        if not term or not _is_number(boost):
-            term = keyword
-        terms.append(term.strip())
-    return tuple(dict.fromkeys(term for term in terms if term))
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True

@@ -16,7 +16,7 @@ from openlisten.engine.models import ModelManager, ModelSpec
 from openlisten.engine.scheduler import BatchRunner, Scheduler
 from openlisten.errors import InvalidParameter
 from openlisten.live.options import LiveOptions
-from openlisten.live.session import LiveSession
+from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
 from openlisten.live.vad import SileroDetector, SpeechDetector
 from openlisten.transcript import ModelInfo
 
@@ -38,18 +38,25 @@ class LiveService:
         *,
         decoder_for: DecoderFactory | None = None,
         detector_factory: Callable[[], SpeechDetector] = SileroDetector,
+        idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
         self.settings = settings
         self.models = models
         self.scheduler = scheduler
         self.detector_factory = detector_factory
+        self.idle_timeout_s = idle_timeout_s
         self._decoder_for = decoder_for or self._packed_decoder
         self._decoders: dict[str, BatchRunner[DecodeItem, DecodeResult]] = {}
 
     def open(self, options: LiveOptions) -> tuple[LiveSession, ModelSpec]:
         """A new session for `options` and the model it runs; `InvalidParameter` when they cannot be served."""
         spec = self.models.resolve(options.listen.model)
-        session = LiveSession(options, language=_language(options, spec), detector_factory=self.detector_factory)
+        session = LiveSession(
+            options,
+            language=_language(options, spec),
+            detector_factory=self.detector_factory,
+            idle_timeout_s=self.idle_timeout_s,
+        )
         return session, spec
 
     def decoder(self, spec: ModelSpec) -> BatchRunner[DecodeItem, DecodeResult]:

@@ -35,6 +35,7 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE, StreamDecoder
 from openlisten.engine.batch import DecodeResult
 from openlisten.errors import RequestError
+from openlisten.features.live import LiveFeatures
 from openlisten.live.channel import Channel, ChannelConfig
 from openlisten.live.events import (
     CancelRequest,
@@ -69,7 +70,7 @@ _MAX_REASON_BYTES = 123
 #: Longest offending client text echoed back in an Error message.
 _MAX_ECHO_CHARS = 1024
 #: Formatting features a Configure may switch.
-_FEATURES = frozenset({"punctuate", "smart_format", "numerals", "filler_words"})
+_FEATURES = frozenset({"punctuate", "smart_format", "numerals", "filler_words", "dictation", "profanity_filter"})
 #: Most keyterm words a Configure may set (Deepgram's limit is 500 tokens).
 _MAX_KEYTERM_WORDS = 200
 
@@ -105,7 +106,7 @@ class LiveSession:
         self._channels: list[Channel] = []
         self._decoded_channels = 0
         self._keyterms = options.keyterms
-        self._format = options.format_options()
+        self._listen = options.listen
         self._events: deque[Event] = deque()
         self._requests: dict[int, Channel] = {}
         self._ids = itertools.count()
@@ -227,7 +228,13 @@ class LiveSession:
         self._decoded_channels = decoded
         count = decoded if self.options.listen.multichannel else 1
         self._channels = [
-            Channel(self._channel_config(index, count), self._detector_factory(), self._next_id, self._emit)
+            Channel(
+                self._channel_config(index, count),
+                LiveFeatures(self._listen),
+                self._detector_factory(),
+                self._next_id,
+                self._emit,
+            )
             for index in range(count)
         ]
 
@@ -240,8 +247,7 @@ class LiveSession:
             endpointing_ms=options.endpointing_ms,
             utterance_end_ms=options.utterance_end_ms,
             vad_events=options.vad_events,
-            format=self._format,
-            hotwords=" ".join(self._keyterms),
+            hotwords=options.hotwords(self._keyterms),
             language=self._language,
         )
 
@@ -268,9 +274,12 @@ class LiveSession:
             self._events.append(ConfigureFailure("CONFIGURE_KEYTERM_LIMIT_EXCEEDED", description))
             return
         self._keyterms = tuple(keyterms)
-        self._format = replace(self._format, **dict(configure.features))
+        self._listen = replace(self._listen, **dict(configure.features))  # type: ignore[arg-type]
         for channel in self._channels:
-            channel.configure(replace(channel.config, format=self._format, hotwords=" ".join(self._keyterms)))
+            features = LiveFeatures(self._listen)
+            features.redactor = channel.features.redactor  # placeholders keep counting through the session
+            config = replace(channel.config, hotwords=self.options.hotwords(self._keyterms))
+            channel.configure(config, features)
         self._events.append(ConfigureSuccess(self._keyterms))
 
     def _close_stream(self) -> None:

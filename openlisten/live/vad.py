@@ -60,4 +60,5 @@ class EnergyDetector:
         if len(frames) == 0:
             return np.zeros(0, dtype=np.float32)
         rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
-        return (rms > self.threshold).astype(np.float32)
+        speech: npt.NDArray[np.float32] = (rms > self.threshold).astype(np.float32)
+        return speech

@@ -1,0 +1,98 @@
+"""Packed decoding: planning a window, dropping context to fit, and (with the real model) what comes back."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openlisten.audio import decode_audio
+from openlisten.engine import batch
+from openlisten.engine.batch import DecodeItem, DecodeResult, PackedDecoder
+from openlisten.engine.fake_batch import FakeBatchDecoder
+from tests.conftest import EVAL, words_of
+
+RATE = 16000
+
+
+def item(seconds: float, *, final: bool = False, context_s: float = 0.0) -> DecodeItem:
+    samples = np.zeros(int((seconds + context_s) * RATE), dtype=np.float32)
+    return DecodeItem(samples, final=final, context_samples=int(context_s * RATE), prefix="a b", bare_prefix="b")
+
+
+def test_plan_fills_one_window_most_urgent_first() -> None:
+    decoder = PackedDecoder(lambda: pytest.fail("planning needs no model"))  # type: ignore[arg-type, return-value]
+    items = [item(10, final=True), item(10), item(10), item(3)]
+    assert decoder.plan(items) == [0, 1, 3]  # 10.5 + 10.5 + 3.5 s; the third 10 s does not fit
+    assert decoder.plan([item(40)]) == [0]  # too long for a window: it goes anyway, cut to fit
+    interims = [item(1) for _ in range(10)]
+    assert decoder.plan(interims) == list(range(batch.MAX_INTERIMS))
+    finals = [item(0.5, final=True) for _ in range(20)]
+    assert len(decoder.plan(finals)) == batch.MAX_ITEMS
+
+
+def test_context_is_dropped_when_the_window_is_full() -> None:
+    with_context = [item(5, final=True, context_s=5), item(5, context_s=5), item(5, context_s=5)]
+    pieces = batch._fit(with_context)
+    # 3 × 5.5 s bare leaves 13.5 s: room for the context of the two most urgent only.
+    assert [len(p.samples) / RATE for p in pieces] == [10, 10, 5]
+    assert [p.prefix for p in pieces] == ["a b", "a b", "b"]
+    result = DecodeResult((batch.Word("x", 1.0, 1.5, 0.9),))
+    shifted = batch._shifted(result, with_context[2], pieces[2])
+    assert (shifted.words[0].start_s, shifted.words[0].end_s) == (6.0, 6.5)
+
+
+def test_fake_decoder_says_its_words_over_loud_audio_after_the_prefix() -> None:
+    fake = FakeBatchDecoder("one two three four", word_s=0.25)
+    loud = np.concatenate([np.zeros(8000), np.full(RATE, 0.5)]).astype(np.float32)
+    (first, second) = [r for r in fake.run([DecodeItem(loud), DecodeItem(loud, prefix="one two")]) if r]
+    assert [w.text for w in first[1].words] == ["one", "two", "three", "four"]
+    assert first[1].words[0].start_s == 0.5
+    assert [w.text for w in second[1].words] == ["three", "four"]
+    assert [r for r in fake.run([DecodeItem(np.zeros(RATE, np.float32))]) if r][0][1].words == ()
+
+
+@pytest.fixture(scope="module")
+def decoder() -> PackedDecoder:
+    from openlisten.config import Settings
+    from openlisten.engine.models import ModelManager
+
+    models = ModelManager(Settings())
+    return PackedDecoder(lambda: models.load(models.resolve("nova-3")), beam_size=5)
+
+
+def run(decoder: PackedDecoder, items: list[DecodeItem]) -> list[DecodeResult]:
+    results = dict(step for step in decoder.run(items) if step is not None)
+    return [results[i] for i in range(len(items))]
+
+
+def test_each_packed_piece_hears_only_itself(decoder: PackedDecoder, jfk_flac: bytes) -> None:
+    jfk = decode_audio(jfk_flac).mixed()
+    modern = decode_audio((EVAL / "data" / "ljspeech" / "LJ001-0002.wav").read_bytes()).mixed()
+    jfk_final, modern_interim = run(decoder, [DecodeItem(jfk, final=True), DecodeItem(modern)])
+    assert words_of(" ".join(w.text for w in jfk_final.words))[:8] == [
+        "and",
+        "so",
+        "my",
+        "fellow",
+        "americans",
+        "ask",
+        "not",
+        "what",
+    ]
+    assert words_of(" ".join(w.text for w in modern_interim.words)) == ["in", "being", "comparatively", "modern"]
+    times = [(w.start_s, w.end_s) for w in jfk_final.words]
+    assert all(0 <= start <= end <= 11.0 for start, end in times) and times == sorted(times)
+
+
+def test_a_prefix_is_continued_not_repeated(decoder: PackedDecoder, jfk_flac: bytes) -> None:
+    jfk = decode_audio(jfk_flac).mixed()[: 6 * RATE]
+    (result,) = run(decoder, [DecodeItem(jfk, prefix="And so my fellow Americans", final=True)])
+    assert words_of(" ".join(w.text for w in result.words))[:3] == ["ask", "not", "what"]
+    assert result.words[0].start_s > 2.0  # after "Americans"
+
+
+def test_silence_and_noise_give_no_words(decoder: PackedDecoder) -> None:
+    noise = (np.random.default_rng(0).standard_normal(3 * RATE) * 0.05).astype(np.float32)
+    hum = (0.1 * np.sin(2 * np.pi * 120 * np.arange(2 * RATE) / RATE)).astype(np.float32)
+    results = run(decoder, [DecodeItem(np.zeros(2 * RATE, np.float32), final=True), DecodeItem(noise), DecodeItem(hum)])
+    assert [r.words for r in results] == [(), (), ()]

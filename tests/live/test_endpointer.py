@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from openlisten.engine.types import Word
+from openlisten.live.endpointer import Endpointer, Offset, Onset, SpeechState
+from openlisten.live.stabilizer import Stabilizer
+from openlisten.live.vad import FRAME_SAMPLES, EnergyDetector, SileroDetector
+
+
+def push_all(endpointer: Endpointer, probabilities: list[float]) -> list[Onset | Offset]:
+    events = []
+    for index, probability in enumerate(probabilities):
+        event = endpointer.push(probability, index * FRAME_SAMPLES)
+        if event is not None:
+            events.append(event)
+    return events
+
+
+def test_speech_needs_two_frames_and_ends_after_the_silence() -> None:
+    endpointer = Endpointer(silence_ms=100)  # 4 frames
+    events = push_all(endpointer, [0.9, 0.1, 0.9, 0.9, 0.9, 0.2, 0.2, 0.2, 0.2, 0.0])
+    assert events == [Onset(2 * FRAME_SAMPLES), Offset(5 * FRAME_SAMPLES, 9 * FRAME_SAMPLES)]
+    assert endpointer.state is SpeechState.SILENCE
+
+
+def test_hysteresis_keeps_speech_through_uncertain_frames() -> None:
+    endpointer = Endpointer(silence_ms=64)
+    events = push_all(endpointer, [0.9, 0.9, 0.4, 0.4, 0.4, 0.4, 0.3, 0.3])
+    assert events == [Onset(0), Offset(6 * FRAME_SAMPLES, 8 * FRAME_SAMPLES)]
+
+
+def test_a_pause_shorter_than_the_silence_does_not_end_speech() -> None:
+    endpointer = Endpointer(silence_ms=200)
+    assert push_all(endpointer, [0.9, 0.9] + [0.0] * 5 + [0.9] * 3) == [Onset(0)]
+    assert endpointer.state is SpeechState.SPEECH
+
+
+def test_energy_detector() -> None:
+    frames = np.stack([np.zeros(FRAME_SAMPLES), np.full(FRAME_SAMPLES, 0.5)]).astype(np.float32)
+    assert list(EnergyDetector().probabilities(frames)) == [0.0, 1.0]
+    assert EnergyDetector().probabilities(np.zeros((0, FRAME_SAMPLES), dtype=np.float32)).shape == (0,)
+
+
+def test_silero_streams_exactly_as_a_whole(jfk_flac: bytes) -> None:
+    from openlisten.audio import decode_audio
+
+    audio = decode_audio(jfk_flac).mixed()
+    frames = audio[: len(audio) // FRAME_SAMPLES * FRAME_SAMPLES].reshape(-1, FRAME_SAMPLES)
+    whole = SileroDetector().probabilities(frames)
+    streaming = SileroDetector()
+    pieces = np.concatenate([streaming.probabilities(frames[i : i + 7]) for i in range(0, len(frames), 7)])
+    np.testing.assert_allclose(pieces, whole, atol=1e-6)
+    assert whole.max() > 0.9 and whole[:5].max() < 0.5  # speech, after a quiet start
+    assert SileroDetector().probabilities(np.zeros((20, FRAME_SAMPLES), dtype=np.float32)).max() < 0.2
+
+
+def words(*texts: str, step: float = 0.5) -> list[Word]:
+    return [Word(t, i * step, (i + 1) * step, 0.9) for i, t in enumerate(texts)]
+
+
+def test_local_agreement_confirms_what_two_hypotheses_share() -> None:
+    stabilizer = Stabilizer()
+    assert stabilizer.update(words("the", "quick", "brawn"), audio_end_s=10.0) == 0
+    # "the quick" agree; "brown" differs from "brawn"; punctuation and case do not matter.
+    assert stabilizer.update(words("The", "quick,", "brown", "fox"), audio_end_s=10.0) == 2
+    # Compared with what was left unconfirmed last time.
+    assert stabilizer.update(words("brown", "fox", "jumps"), audio_end_s=10.0) == 2
+
+
+def test_words_near_the_end_of_the_audio_wait() -> None:
+    stabilizer = Stabilizer()
+    stabilizer.update(words("a", "b", "c"), audio_end_s=1.5)
+    assert stabilizer.update(words("a", "b", "c"), audio_end_s=1.5) == pytest.approx(2)  # "c" ends at 1.5
+    stabilizer.reset()
+    assert stabilizer.update(words("a"), audio_end_s=9.0) == 0

@@ -1,0 +1,427 @@
+"""The live session state machine, scripted: audio, controls, model answers and times in; exact events out."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from openlisten.engine.batch import DecodeResult
+from openlisten.engine.types import Word
+from openlisten.live import session as session_module
+from openlisten.live.events import (
+    CancelRequest,
+    Close,
+    CloseStream,
+    Configure,
+    ConfigureFailure,
+    ConfigureSuccess,
+    DecodeRequest,
+    Event,
+    Finalize,
+    InvalidMessage,
+    KeepAlive,
+    Metadata,
+    Results,
+    SpeechStarted,
+    UtteranceEnd,
+)
+from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
+from openlisten.live.vad import EnergyDetector
+from tests.live.helpers import RATE, Script, Timeline, options, pcm16, run, session, silence, tone
+
+QUERY = "interim_results=true&vad_events=true&utterance_end_ms=1000&endpointing=300"
+#: Two utterances: 0.5–2.9 s and 4.2–5.4 s.
+AUDIO = pcm16(silence(0.5), tone(2.4), silence(1.3), tone(1.2), silence(1.0))
+SPANS = [(0.5, 2.9), (4.2, 5.4)]
+ANSWER_EVERY = 3200  # the model answers every 100 ms of audio
+
+
+def brief(events: list[Event]) -> list[tuple[object, ...]]:
+    """Events as short tuples, to compare whole lists."""
+    out: list[tuple[object, ...]] = []
+    for event in events:
+        if isinstance(event, Results):
+            kind = "final" if event.is_final else "interim"
+            flags = ("speech_final",) * event.speech_final + ("from_finalize",) * event.from_finalize
+            out.append((kind, event.start_s, event.duration_s, event.transcript, *flags))
+        elif isinstance(event, SpeechStarted):
+            out.append(("SpeechStarted", event.timestamp_s))
+        elif isinstance(event, UtteranceEnd):
+            out.append(("UtteranceEnd", event.last_word_end_s))
+        elif isinstance(event, Metadata):
+            out.append(("Metadata", event.duration_s, event.channels))
+        elif isinstance(event, Close):
+            out.append(("Close", event.code, event.reason))
+        else:
+            out.append((type(event).__name__,))
+    return out
+
+
+def test_two_utterances_exact_events() -> None:
+    events = run(QUERY, AUDIO, SPANS, answer_every=ANSWER_EVERY)
+    assert brief(events) == [
+        ("SpeechStarted", 0.48),
+        ("interim", 0.0, 1.504, "w0 w1 w2"),
+        ("interim", 0.0, 2.528, "w0 w1 w2 w3 w4 w5"),
+        ("final", 0.0, 3.232, "w0 w1 w2 w3 w4 w5 w6 w7", "speech_final"),
+        ("UtteranceEnd", 2.9),
+        ("SpeechStarted", 4.192),
+        ("interim", 3.232, 1.984, "w8 w9 w10"),
+        ("final", 3.232, 2.496, "w8 w9 w10 w11", "speech_final"),
+        ("UtteranceEnd", 5.4),
+        ("final", 5.728, 0.672, ""),
+        ("Metadata", 6.4, 1),
+        ("Close", 1000, ""),
+    ]
+    words = [w for e in events if isinstance(e, Results) and e.is_final for w in e.words]
+    assert [(w.word, w.start_s, w.end_s) for w in words[:2]] == [("w0", 0.5, 0.8), ("w1", 0.8, 1.1)]
+
+
+@pytest.mark.parametrize("piece_bytes", [640, 2, 3333])
+def test_same_events_whole_or_in_pieces(piece_bytes: int) -> None:
+    whole = run(QUERY, AUDIO, SPANS, answer_every=ANSWER_EVERY)
+    pieces = run(QUERY, AUDIO, SPANS, answer_every=ANSWER_EVERY, piece_bytes=piece_bytes)
+    assert pieces == whole
+
+
+def test_same_events_when_the_model_answers_only_at_the_end() -> None:
+    whole = run(QUERY, AUDIO, SPANS)
+    assert run(QUERY, AUDIO, SPANS, piece_bytes=640) == whole
+    # Nothing came back while audio arrived: no interims, and every final in order, each span once.
+    finals = [e for e in whole if isinstance(e, Results)]
+    assert all(e.is_final for e in finals)
+    assert [e.transcript for e in finals] == ["w0 w1 w2 w3 w4 w5 w6 w7", "w8 w9 w10 w11", ""]
+
+
+def test_finals_tile_the_stream_and_times_only_grow() -> None:
+    events = run(QUERY, AUDIO, SPANS, answer_every=ANSWER_EVERY)
+    finals = [e for e in events if isinstance(e, Results) and e.is_final]
+    assert finals[0].start_s == 0.0
+    for before, after in zip(finals, finals[1:], strict=False):
+        assert after.start_s == pytest.approx(before.start_s + before.duration_s)
+    assert finals[-1].start_s + finals[-1].duration_s == pytest.approx(6.4)
+    starts = [w.start_s for e in finals for w in e.words]
+    assert starts == sorted(starts)
+    for e in finals:
+        assert all(e.start_s <= w.start_s <= w.end_s <= e.start_s + e.duration_s + 1e-9 for w in e.words)
+
+
+def test_without_interim_results_every_results_is_final() -> None:
+    events = run("endpointing=300", AUDIO, SPANS, answer_every=ANSWER_EVERY)
+    assert brief(events) == [
+        ("final", 0.0, 3.232, "w0 w1 w2 w3 w4 w5 w6 w7", "speech_final"),
+        ("final", 3.232, 2.496, "w8 w9 w10 w11", "speech_final"),
+        ("final", 5.728, 0.672, ""),
+        ("Metadata", 6.4, 1),
+        ("Close", 1000, ""),
+    ]
+
+
+def test_default_endpointing_ends_an_utterance_at_a_short_pause() -> None:
+    audio = pcm16(tone(1.0), silence(0.4), tone(1.0), silence(0.5))
+    events = run("", audio, [(0.0, 0.9), (1.4, 2.3)], answer_every=ANSWER_EVERY)
+    assert [e.speech_final for e in events if isinstance(e, Results)] == [True, True, False]
+
+
+def test_endpointing_false_gives_finals_without_speech_final() -> None:
+    events = run("endpointing=false", AUDIO, SPANS, answer_every=ANSWER_EVERY)
+    finals = [e for e in events if isinstance(e, Results)]
+    assert [e.transcript for e in finals] == ["w0 w1 w2 w3 w4 w5 w6 w7", "w8 w9 w10 w11", ""]
+    assert not any(e.speech_final for e in finals)
+
+
+def test_a_long_utterance_becomes_final_while_the_speaker_talks() -> None:
+    audio = pcm16(tone(9.0), silence(1.0))
+    events = run("interim_results=true", audio, [(0.0, 9.0)], answer_every=ANSWER_EVERY)
+    finals = [e for e in events if isinstance(e, Results) and e.is_final and e.transcript]
+    assert len(finals) >= 2
+    assert not finals[0].speech_final and finals[-1].speech_final
+    said = " ".join(e.transcript for e in finals).split()
+    assert said == [f"w{i}" for i in range(30)]  # every word exactly once, in order
+    # Interims after a confirmed final start where it ended.
+    confirmed = finals[0]
+    later = [e for e in events if isinstance(e, Results) and e.start_s > confirmed.start_s]
+    assert later[0].start_s == pytest.approx(confirmed.start_s + confirmed.duration_s)
+
+
+def test_finalize_flushes_speech_with_from_finalize() -> None:
+    script = Script(session("interim_results=true"), Timeline([(0.0, 1.5)]))
+    script.feed(pcm16(tone(1.5))).answer().control(Finalize()).answer()
+    assert brief(script.said())[-1] == ("final", 0.0, 1.5, "w0 w1 w2 w3 w4", "from_finalize")
+    assert script.session.state is SessionState.OPEN
+
+
+def test_finalize_in_silence_sends_an_empty_final_and_with_nothing_buffered_nothing() -> None:
+    script = Script(session(), Timeline([]))
+    script.feed(pcm16(silence(1.0))).control(Finalize()).answer()
+    assert brief(script.said()) == [("final", 0.0, 1.0, "", "from_finalize")]
+    script.control(Finalize()).answer()
+    assert len(script.said()) == 1
+
+
+def test_finalize_of_one_channel_only() -> None:
+    script = Script(session("multichannel=true&channels=2"), Timeline([(0.0, 1.0)]))
+    stereo = np.stack([tone(1.0), tone(1.0)], axis=1).reshape(-1)
+    script.feed(pcm16(stereo)).control(Finalize(channel=1)).answer()
+    results = [e for e in script.said() if isinstance(e, Results)]
+    assert [(e.channel, e.channels, e.from_finalize) for e in results] == [(1, 2, True)]
+
+
+def test_speech_goes_on_after_finalize() -> None:
+    script = Script(session(), Timeline([(0.0, 1.2), (1.2, 2.4)], word_s=0.3))
+    script.feed(pcm16(tone(1.2))).control(Finalize()).feed(pcm16(tone(1.2), silence(0.5))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results)]
+    assert [(e.start_s, e.duration_s, e.from_finalize, e.speech_final) for e in finals] == [
+        (0.0, 1.2, True, False),
+        (1.2, 1.52, False, True),
+    ]
+    assert [e.transcript for e in finals] == ["w0 w1 w2 w3", "w4 w5 w6 w7"]
+
+
+def test_close_stream_sends_the_last_finals_then_metadata_then_closes() -> None:
+    script = Script(session(), Timeline([(0.0, 1.0)]))
+    script.feed(pcm16(tone(1.0))).control(CloseStream())
+    assert script.said() == []  # the final is being decoded
+    script.answer()
+    assert brief(script.said()) == [
+        ("final", 0.0, 1.0, "w0 w1 w2"),
+        ("Metadata", 1.0, 1),
+        ("Close", 1000, ""),
+    ]
+    assert script.session.state is SessionState.CLOSED
+    script.feed(pcm16(tone(1.0))).control(KeepAlive())
+    assert len(script.said()) == 3  # nothing after the close
+
+
+def test_an_empty_binary_frame_ends_the_stream() -> None:
+    script = Script(session(), Timeline([]))
+    script.feed(pcm16(silence(0.5))).feed(b"")
+    assert brief(script.said()) == [("final", 0.0, 0.5, ""), ("Metadata", 0.5, 1), ("Close", 1000, "")]
+
+
+def test_metadata_without_audio() -> None:
+    script = Script(session(), Timeline([])).control(CloseStream())
+    metadata = script.said()[0]
+    assert metadata == Metadata("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855", 0.0, 0)
+
+
+def test_metadata_counts_the_decoded_channels_and_hashes_the_bytes() -> None:
+    import hashlib
+
+    stereo = pcm16(np.zeros(RATE * 2, dtype=np.float32))
+    script = Script(session("channels=2"), Timeline([])).feed(stereo).control(CloseStream()).answer()
+    metadata = [e for e in script.said() if isinstance(e, Metadata)][0]
+    assert metadata == Metadata(hashlib.sha256(stereo).hexdigest(), 1.0, 2)
+
+
+def test_idle_timeout_closes_with_net0001() -> None:
+    script = Script(session(), Timeline([]))
+    script.feed(pcm16(silence(0.1))).at(0.0).at(5.0).at(9.9)
+    assert script.said() == []
+    assert script.session.next_deadline() == 10.0
+    script.at(10.0)
+    assert script.said() == [Close(1011, IDLE_REASON)]
+    assert len(IDLE_REASON.encode()) == 108
+
+
+def test_any_frame_resets_the_idle_timer() -> None:
+    script = Script(session(), Timeline([]))
+    for second in range(1, 30, 4):
+        script.at(float(second)).control(KeepAlive()).at(float(second))
+    script.invalid("nope", "not JSON").at(33.0).at(42.9)
+    assert [type(e) for e in script.said()] == [InvalidMessage]
+    script.at(43.0)
+    assert script.said()[-1] == Close(1011, IDLE_REASON)
+
+
+def test_undecodable_audio_closes_1008() -> None:
+    script = Script(LiveSession(options("").__class__(), detector_factory=EnergyDetector), Timeline([]))
+    script.feed(b"this is not audio at all, just some text that goes on")
+    (close,) = script.said()
+    assert isinstance(close, Close) and close.code == 1008 and close.reason.startswith("DATA-0000: ")
+    assert len(close.reason.encode()) <= 123
+
+
+def test_a_container_where_raw_audio_was_declared_closes_1008() -> None:
+    from tests.conftest import wav_bytes
+
+    script = Script(session(), Timeline([]))
+    script.feed(wav_bytes(np.zeros(1600, dtype=np.int16), RATE))
+    assert brief(script.said())[0][:2] == ("Close", 1008)
+
+
+def test_a_wav_stream_without_encoding() -> None:
+    from tests.conftest import wav_bytes
+
+    samples = (np.concatenate([tone(1.0), silence(0.5)]) * 32767).astype(np.int16)
+    wav = wav_bytes(samples, RATE)
+    script = Script(LiveSession(options("").__class__(), detector_factory=EnergyDetector), Timeline([(0.0, 0.9)]))
+    script.feed(wav, piece_bytes=1000).answer().control(CloseStream()).answer()
+    assert [e.transcript for e in script.said() if isinstance(e, Results)][0] == "w0 w1 w2"
+
+
+def test_invalid_text_is_answered_and_the_stream_stays_open() -> None:
+    script = Script(session(), Timeline([]))
+    script.invalid('{"type": "Finalise"}', "unknown type")
+    assert script.said() == [InvalidMessage("unknown type", '{"type": "Finalise"}')]
+    assert script.session.state is SessionState.OPEN
+
+
+def test_configure() -> None:
+    script = Script(session("keyterm=Deepgram"), Timeline([(0.0, 1.0)]))
+    script.control(Configure(keyterms=("OpenListen", "Whisper"), features={"punctuate": True}))
+    script.control(Configure(features={"teleport": True}))
+    assert script.said() == [
+        ConfigureSuccess(("OpenListen", "Whisper")),
+        ConfigureFailure(
+            "CONFIGURE_INTERNAL_ERROR",
+            "unknown feature(s): teleport; known: dictation, filler_words, numerals, profanity_filter, punctuate, "
+            "smart_format",
+        ),
+    ]
+    script.feed(pcm16(tone(1.0), silence(0.5)))
+    assert script.requests[-1].item.hotwords == "OpenListen Whisper"
+
+
+def test_keyterms_from_the_query_bias_the_decoder() -> None:
+    script = Script(session("keyterm=Deepgram&keywords=OpenListen:2"), Timeline([(0.0, 1.0)]))
+    script.feed(pcm16(tone(1.0), silence(0.5)))
+    assert script.requests[0].item.hotwords == "Deepgram OpenListen"
+    assert script.requests[0].item.final and script.requests[0].item.language == "en"
+
+
+def test_multichannel_results_per_channel() -> None:
+    left = np.concatenate([tone(1.0), silence(1.5)])
+    right = np.concatenate([silence(1.2), tone(0.9), silence(0.4)])
+    stereo = np.stack([left, right], axis=1).reshape(-1)
+    script = Script(session("multichannel=true&channels=2&vad_events=true"), Timeline([(0.0, 1.0), (1.2, 2.1)]))
+    script.feed(pcm16(stereo)).answer().control(CloseStream()).answer()
+    results = [(e.channel, e.channels, e.transcript) for e in script.said() if isinstance(e, Results) and e.transcript]
+    assert results == [(0, 2, "w0 w1 w2"), (1, 2, "w3 w4 w5")]
+    started = [(e.channel, e.timestamp_s) for e in script.said() if isinstance(e, SpeechStarted)]
+    assert started == [(0, 0.0), (1, 1.184)]
+
+
+def test_stereo_without_multichannel_is_mixed() -> None:
+    stereo = np.stack([tone(1.0), silence(1.0)], axis=1).reshape(-1)
+    script = Script(session("channels=2"), Timeline([(0.0, 1.0)]))
+    script.feed(pcm16(stereo, silence(1.0))).answer()
+    assert [(e.channel, e.channels) for e in script.said() if isinstance(e, Results)] == [(0, 1)]
+
+
+def test_silence_sends_empty_finals_now_and_then() -> None:
+    script = Script(session(), Timeline([]))
+    script.feed(pcm16(silence(12.0)))
+    finals = [e for e in script.said() if isinstance(e, Results)]
+    assert [(e.start_s, e.transcript) for e in finals] == [(0.0, ""), (5.012, "")]
+    assert all(e.is_final and not e.speech_final for e in finals)
+
+
+def test_interims_coalesced_away_are_forgotten() -> None:
+    script = Script(session("interim_results=true"), Timeline([(0.0, 3.0)]))
+    script.feed(pcm16(tone(3.0)))
+    interims = [r for r in script.requests if not r.final]
+    assert len(interims) == 2
+    script.session.cancelled(interims[0].request_id)
+    script.outstanding.pop(interims[0].request_id)
+    script.answer()
+    assert brief(script.said()) == [("interim", 0.0, 2.048, "w0 w1 w2 w3 w4 w5")]
+
+
+def test_a_late_interim_after_the_endpoint_is_ignored() -> None:
+    script = Script(session("interim_results=true"), Timeline([(0.0, 1.5)]))
+    script.feed(pcm16(tone(1.5), silence(0.5)))
+    kinds = [(r.final, r.request_id) for r in script.requests]
+    assert kinds == [(False, 0), (True, 1)]
+    # The interim was cancelled when the utterance ended; a result for it anyway changes nothing.
+    script.session.deliver(0, Timeline([(0.0, 1.5)]).answer(script.requests[0]))
+    script.answer()
+    assert brief(script.said()) == [("final", 0.0, 1.824, "w0 w1 w2 w3 w4", "speech_final")]
+
+
+def test_a_model_failure_closes_1011() -> None:
+    script = Script(session(), Timeline([]))
+    script.feed(pcm16(tone(1.0), silence(0.5)))
+    script.session.failed(script.requests[0].request_id, "the model failed")
+    script._collect()
+    assert script.said() == [Close(1011, "NET-0000: the model failed")]
+
+
+def test_closing_waits_for_its_finals_but_not_forever() -> None:
+    script = Script(session(), Timeline([(0.0, 1.0)]))
+    script.feed(pcm16(tone(1.0))).at(1.0).control(CloseStream()).at(1.5)
+    assert script.session.next_deadline() == pytest.approx(1.5 + session_module.CLOSING_TIMEOUT_S)
+    script.at(1.5 + session_module.CLOSING_TIMEOUT_S)
+    assert script.said() == [Close(1011, "NET-0000: the last results were not ready in time")]
+
+
+def test_disconnect_is_quiet_and_cancels_the_work_in_flight() -> None:
+    live = session()
+    live.advance(0.0)
+    live.feed_audio(pcm16(tone(1.0), silence(0.5)))
+    request = [e for e in live.events() if isinstance(e, DecodeRequest)][0]
+    live.disconnect()
+    assert live.events() == [CancelRequest(request.request_id)]
+    live.deliver(request.request_id, DecodeResult((Word("late", 0.0, 0.1, 0.9),)))
+    assert live.events() == [] and live.state is SessionState.CLOSED
+    assert live.next_deadline() is None
+
+
+def test_words_the_model_puts_before_the_span_are_dropped() -> None:
+    """Context decoded again (its words already sent) must not come back as new words."""
+
+    class Echo(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            result = super().answer(request)
+            return DecodeResult((Word("again", 0.0, 0.05, 0.9), *result.words))
+
+    script = Script(session(), Echo([(0.0, 1.0), (1.6, 2.5)]))
+    script.feed(pcm16(tone(1.0), silence(0.6))).answer().feed(pcm16(tone(0.9), silence(0.5))).answer()
+    texts = [e.transcript for e in script.said() if isinstance(e, Results)]
+    assert texts == ["again w0 w1 w2", "w3 w4 w5"]
+    second = [r for r in script.requests if r.final][1]
+    assert second.item.prefix == "again w0 w1 w2" and second.start_s < 1.0
+
+
+def test_punctuation_and_capitals_follow_the_options() -> None:
+    class Spoken(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            texts = ["Hello,", "world.", "Twenty", "five"]
+            return DecodeResult(tuple(Word(t, 0.1 * i, 0.1 * i + 0.1, 0.9) for i, t in enumerate(texts)))
+
+    for query, expected in [("", "hello world twenty five"), ("punctuate=true", "Hello, world. Twenty five")]:
+        script = Script(session(query), Spoken([]))
+        script.feed(pcm16(tone(1.0), silence(0.5))).answer()
+        (result,) = [e for e in script.said() if isinstance(e, Results)]
+        assert result.transcript == expected
+        assert [w.word for w in result.words] == ["hello", "world", "twenty", "five"]
+
+
+def test_results_render_to_the_golden_shape() -> None:
+    from openlisten.api.render_live import LiveContext, render_live_event
+    from openlisten.transcript import ModelInfo
+
+    script = Script(session("punctuate=true"), Timeline([(0.0, 1.0)]))
+    script.feed(pcm16(tone(1.0), silence(0.5))).answer()
+    context = LiveContext("r", "2025-01-15T10:20:30.456Z", ModelInfo("u", "nova-3", "tiny.en", "whisper"))
+    message = render_live_event(script.said()[0], context)
+    assert message is not None
+    body = json.loads(message.model_dump_json(exclude_none=True))
+    assert list(body) == [
+        "type",
+        "channel_index",
+        "duration",
+        "start",
+        "is_final",
+        "speech_final",
+        "channel",
+        "metadata",
+        "from_finalize",
+    ]
+    assert body["metadata"] == {
+        "request_id": "r",
+        "model_info": {"name": "nova-3", "version": "tiny.en", "arch": "whisper"},
+        "model_uuid": "u",
+    }
