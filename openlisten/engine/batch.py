@@ -7,18 +7,23 @@ one after another in one 30-second window, half a second of silence apart, and t
 once. Each piece is then decoded on its own copy of the encoder output in which the frames of every
 other piece are replaced by the frames of an encoded silent window: the decoder sees that piece alone,
 at its place in the window, with silence around it (a piece never reads another stream's words), and
-the copies decode as one batch, which greedy decoding makes cheaper per piece.
+the copies decode as one batch, which makes decoding cheaper per piece. (Whisper needs all 1500 encoder
+frames: on a shorter slice around the piece the decoder loops, as it does on fewer than 3000 mel frames.)
+Finals decode with beam search, interims greedily.
 
-Words a stream has already confirmed are forced as the decoder prefix (LocalAgreement-style), so an
-interim only generates the words after them. Word times come from Whisper's cross-attention alignment,
-as in faster-whisper's own ``word_timestamps``.
+A piece may start with context: speech before it whose words are already final, forced as the decoder's
+prefix, so Whisper continues after them (LocalAgreement-style). When the window is full, the context of
+the least urgent pieces is left out first. Word times come from Whisper's cross-attention alignment, as in
+faster-whisper's own ``word_timestamps``, computed on each piece's own frames.
+
+What comes back is cleaned of Whisper's usual inventions: words of a piece it thinks holds no speech and
+barely believes in, words aligned past the end of the audio, and loops (`drop_repeats`).
 """
 
 from __future__ import annotations
 
 import logging
 import time
-import zlib
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from statistics import fmean
@@ -34,7 +39,7 @@ if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from faster_whisper.tokenizer import Tokenizer
 
-__all__ = ["DecodeItem", "DecodeResult", "PackedDecoder", "WINDOW_S"]
+__all__ = ["DecodeItem", "DecodeResult", "PackedDecoder", "WINDOW_S", "drop_repeats"]
 
 logger = logging.getLogger(__name__)
 
@@ -65,12 +70,14 @@ NO_SPEECH_PROB = 0.6
 LOW_LOGPROB = -1.0
 #: Below this mean word probability, words of a piece Whisper thinks holds no speech are dropped.
 MIN_CONFIDENCE = 0.5
+#: Shortest run of words that, said twice in a row, is taken for a decoder loop.
+MIN_REPEAT_WORDS = 3
+#: Longest run looked for (a loop repeats a sentence at most; this bounds the search).
+MAX_REPEAT_WORDS = 40
 #: A word aligned to start this close to the end of its piece's audio, or later, was not heard there.
 ALIGN_SLACK_S = 0.02
 #: Words less probable than this are noise the decoder made up.
 MIN_WORD_PROBABILITY = 0.05
-#: A transcript whose text compresses better than this is a decoder loop (faster-whisper's threshold).
-MAX_COMPRESSION_RATIO = 2.4
 #: faster-whisper's defaults for attaching punctuation to the word before or after it.
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
@@ -237,7 +244,7 @@ class PackedDecoder:
         # CTranslate2 returns the forced prefix followed by the generated tokens.
         texts = [[t for t in g.sequences_ids[0] if t < tokenizer.eot] for g in generated]
         heard = [
-            len(text) > len(prefix) and not _heard_nothing(tokenizer, text[len(prefix) :], g)
+            len(text) > len(prefix) and not _heard_nothing(g)
             for text, prefix, g in zip(texts, prefixes, generated, strict=True)
         ]
         rows = [i for i, ok in enumerate(heard) if ok]
@@ -249,6 +256,7 @@ class PackedDecoder:
             if ok:
                 alignment, start_s = next(aligned)
                 words = _words_after_prefix(alignment, len(prefix), offset / SAMPLE_RATE - start_s, item.duration_s)
+                words = drop_repeats(item.prefix.split(), words)
             if g.no_speech_prob > NO_SPEECH_PROB and words and fmean(w.confidence for w in words) < MIN_CONFIDENCE:
                 words = ()  # Whisper's "you" on silence: it doubted there was speech and is unsure of the words
             results.append(DecodeResult(words, float(g.no_speech_prob), _avg_logprob(g)))
@@ -386,12 +394,31 @@ def _avg_logprob(result: Any) -> float:
     return float(result.scores[0]) * length / (length + 1)
 
 
-def _heard_nothing(tokenizer: Tokenizer, text: list[int], generated: Any) -> bool:
-    """faster-whisper's no-speech test, plus a decode that looped (its text compresses too well)."""
-    if generated.no_speech_prob > NO_SPEECH_PROB and _avg_logprob(generated) < LOW_LOGPROB:
-        return True
-    decoded = tokenizer.decode(text).encode("utf-8")
-    return bool(decoded) and len(decoded) / len(zlib.compress(decoded)) > MAX_COMPRESSION_RATIO
+def _heard_nothing(generated: Any) -> bool:
+    """faster-whisper's no-speech test. (A decode that loops is not thrown away whole, as faster-whisper
+    does before it decodes again: `drop_repeats` keeps the words before the loop.)"""
+    return bool(generated.no_speech_prob > NO_SPEECH_PROB and _avg_logprob(generated) < LOW_LOGPROB)
+
+
+def drop_repeats(prefix: Sequence[str], words: Sequence[Word]) -> tuple[Word, ...]:
+    """`words` without Whisper's loops: a run of `MIN_REPEAT_WORDS` or more words said again at once, or
+    the end of the forced `prefix` said again at the start. (People do repeat themselves, but rarely three
+    words or more at once; Whisper, decoding past the end of what it heard, often does.)"""
+    keys = [_key(w) for w in words]
+    tail = [_key(w) for w in prefix[-len(words) :]] if words else []
+    for size in range(min(len(tail), len(keys)), MIN_REPEAT_WORDS - 1, -1):
+        if keys[:size] == tail[-size:]:
+            return drop_repeats((), words[size:])
+    for start in range(len(keys)):
+        for size in range(min((len(keys) - start) // 2, MAX_REPEAT_WORDS), MIN_REPEAT_WORDS - 1, -1):
+            if keys[start : start + size] == keys[start + size : start + 2 * size]:
+                return drop_repeats((), (*words[: start + size], *words[start + 2 * size :]))
+    return tuple(words)
+
+
+def _key(word: Word | str) -> str:
+    text = word.text if isinstance(word, Word) else word
+    return "".join(char for char in text.lower() if char.isalnum() or char == "'")
 
 
 def _words_after_prefix(

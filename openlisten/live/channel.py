@@ -5,13 +5,16 @@ time, so the same audio gives the same requests however it is cut into pieces. T
 its stream time: each final starts where the previous one ended.
 
 An utterance opens at a speech onset (with `PRE_ROLL_S` of audio before it) and closes at an endpoint:
-`endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS` (Silero needs a few frames to be sure).
-While it is open, an interim decode of the whole utterance is requested every `INTERIM_INTERVAL_S` of
-audio (`STABILIZE_INTERVAL_S` without ``interim_results``); the words two successive hypotheses agree on
-become finals (`stabilizer`) and are forced as the prefix of later decodes. At the endpoint one final
-decode of the utterance produces the remaining words, with ``speech_final``. Finals wait in line, in
-order; while one is waiting, interim hypotheses are neither requested nor used, so results never go out
-of order.
+`endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. At the endpoint one final decode of the
+utterance (beam search) gives its words, with ``speech_final``. Meanwhile an interim decode is requested
+every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S` without ``interim_results``), greedy and
+droppable under load; once the speech not yet final passes `CONFIRM_AFTER_S`, the words two successive
+hypotheses agree on become finals while the speaker talks (LocalAgreement, `stabilizer`). Every decode
+starts up to `CONTEXT_S` before the utterance, with the finalized words there forced as the decoder's
+prefix: Whisper hears the utterance in context and continues after what was already sent.
+
+Finals wait in line, in order; while one is waiting, interim hypotheses are neither requested nor used,
+so results never go out of order.
 """
 
 from __future__ import annotations
@@ -30,6 +33,7 @@ from openlisten.engine.batch import DecodeItem, DecodeResult
 from openlisten.engine.types import Word
 from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
+from openlisten.live.buffer import SampleBuffer
 from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
 from openlisten.live.events import CancelRequest, DecodeRequest, Event, Results, SpeechStarted, UtteranceEnd
 from openlisten.live.stabilizer import Stabilizer
@@ -58,10 +62,11 @@ MAX_DECODE_S = 20.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
 #: Finalized words this recent before an utterance are decoded again with it, as forced prefix.
-CONTEXT_S = 5.0
+CONTEXT_S = 10.0
 #: How far before its span a word's middle may be and still belong to it (word times are approximate).
 SPAN_SLACK_S = 0.05
-#: Older finalized words given to the decoder as its previous-text prompt.
+#: Older finalized words given to the decoder as its previous-text prompt (0: none; the audio context
+#: above helps, a text prompt measured no better and can start Whisper repeating itself).
 PROMPT_WORDS = 0
 #: Finalized words remembered for context.
 HISTORY_WORDS = 200
@@ -139,7 +144,7 @@ class Channel:
         silence = config.endpointing_ms if config.endpointing_ms is not None else SEGMENT_SILENCE_MS
         self._endpointer = Endpointer(max(silence, ENDPOINT_FLOOR_MS))
         self._stabilizer = Stabilizer()
-        self._audio = _SampleBuffer()
+        self._audio = SampleBuffer()
         self._framed = 0  # samples given to the VAD: whole frames
         self._committed = 0  # where the last final (sent or in line) ends
         self._utterance: _Utterance | None = None
@@ -298,7 +303,7 @@ class Channel:
         if now - utterance.start <= MAX_DECODE_S * SAMPLE_RATE:
             return utterance
         if self._committed > utterance.start:
-            # Words were confirmed: decode from the end of them on; they stay as the prompt.
+            # Words were confirmed: decode from the end of them on (`_item` adds what context fits).
             self._utterance = utterance = _Utterance(self._committed, utterance.onset)
             self._new_prefix()
         if now - utterance.start > MAX_DECODE_S * SAMPLE_RATE:
@@ -435,43 +440,6 @@ class Channel:
             lowered = first.punctuated_word[:1].lower() + first.punctuated_word[1:]
             formatted[0] = replace(first, punctuated_word=lowered)
         return formatted
-
-
-class _SampleBuffer:
-    """The recent samples of a stream, addressed by absolute sample index; appends amortized O(1)."""
-
-    def __init__(self) -> None:
-        self._data = np.zeros(SAMPLE_RATE * 4, dtype=np.float32)
-        self.start = 0  # absolute index of self._data[0]
-        self._length = 0
-
-    @property
-    def end(self) -> int:
-        """Absolute index one past the last sample."""
-        return self.start + self._length
-
-    def append(self, samples: npt.NDArray[np.float32]) -> None:
-        needed = self._length + len(samples)
-        if needed > len(self._data):
-            grown = np.zeros(max(needed, 2 * len(self._data)), dtype=np.float32)
-            grown[: self._length] = self._data[: self._length]
-            self._data = grown
-        self._data[self._length : needed] = samples
-        self._length = needed
-
-    def slice(self, first: int, last: int) -> npt.NDArray[np.float32]:
-        """A copy of samples [first, last) (clipped to what is kept)."""
-        first, last = max(first, self.start), min(last, self.end)
-        return self._data[first - self.start : max(first, last) - self.start].copy()
-
-    def drop_before(self, sample: int) -> None:
-        """Forget samples before `sample`; moves memory only once a second's worth can go."""
-        drop = min(sample, self.end) - self.start
-        if drop < SAMPLE_RATE:
-            return
-        self._data[: self._length - drop] = self._data[drop : self._length]
-        self.start += drop
-        self._length -= drop
 
 
 def _seconds(sample: int) -> float:

@@ -51,6 +51,26 @@ def test_fake_decoder_says_its_words_over_loud_audio_after_the_prefix() -> None:
     assert [r for r in fake.run([DecodeItem(np.zeros(RATE, np.float32))]) if r][0][1].words == ()
 
 
+def said(text: str) -> list[batch.Word]:
+    return [batch.Word(t, i * 0.3, i * 0.3 + 0.3, 0.9) for i, t in enumerate(text.split())]
+
+
+@pytest.mark.parametrize(
+    ("prefix", "text", "kept"),
+    [
+        ("", "produced the block books. Produced the block books", "produced the block books."),
+        ("", "one two three four one two three four five", "one two three four five"),
+        ("by a similar process, produced the block books,", "produced the block books, which were", "which were"),
+        ("", "ask not what your country can do for you, ask what you can do", None),
+        ("", "no no no", None),  # single words said again are left alone
+        ("", "the the cat", None),
+    ],
+)
+def test_decoder_loops_are_dropped(prefix: str, text: str, kept: str | None) -> None:
+    words = batch.drop_repeats(prefix.split(), said(text))
+    assert " ".join(w.text for w in words) == (text if kept is None else kept)
+
+
 @pytest.fixture(scope="module")
 def decoder() -> PackedDecoder:
     from openlisten.config import Settings

@@ -71,12 +71,15 @@ def refused(http: TestClient, url: str, headers: dict[str, str] | None = None) -
 
 def test_a_stream_gives_results_then_metadata_then_close_1000(http: TestClient) -> None:
     with http.websocket_connect(RAW + "&interim_results=true&vad_events=true&punctuate=true", headers=AUTH) as ws:
-        audio = pcm16(silence(0.5), tone(1.2), silence(1.0))
-        for offset in range(0, len(audio), 3200):
-            ws.send_bytes(audio[offset : offset + 3200])
+        speech, rest = pcm16(silence(0.5), tone(1.2)), pcm16(silence(1.0))
+        for offset in range(0, len(speech), 3200):
+            ws.send_bytes(speech[offset : offset + 3200])
+        early = [json.loads(ws.receive_text()) for _ in range(2)]  # SpeechStarted, then an interim
+        ws.send_bytes(rest)
         ws.send_text(json.dumps({"type": "KeepAlive"}))
         ws.send_text(json.dumps({"type": "CloseStream"}))
         messages, close = receive_all(ws)
+        messages = early + messages
     assert close["code"] == 1000
     types = [m["type"] for m in messages]
     assert types[0] == "SpeechStarted" and types[-1] == "Metadata" and types.count("Metadata") == 1
