@@ -23,7 +23,7 @@ from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, R
 from openlisten.engine.scheduler import Priority, Scheduler
 from openlisten.engine.types import Word
 from openlisten.errors import InvalidParameter
-from openlisten.features.diarize import diarize
+from openlisten.features.diarize import PRERECORDED_ARCH, diarize
 from openlisten.features.formatting import join_transcript
 from openlisten.features.language import choose_language
 from openlisten.features.paragraphs import build_paragraphs
@@ -43,8 +43,6 @@ __all__ = ["ProgressCallback", "Transcriber"]
 #: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
 ProgressCallback = Callable[[float, float], None]
 
-#: ``metadata.diarize_info.arch``: the speaker encoder and how its embeddings are clustered.
-DIARIZER_ARCH = "resemblyzer-ge2e+agglomerative"
 
 #: Raw encodings that carry no sample rate of their own, so Deepgram requires `sample_rate`.
 _RATE_REQUIRED = frozenset({"linear16", "linear32", "mulaw", "alaw"})
@@ -113,7 +111,7 @@ class Transcriber:
             utterances=utterances,
             tags=options.tag,
             extra=dict(options.extra),
-            diarize_info=DiarizeInfo(embedder.uuid, DIARIZER_ARCH) if embedder is not None else None,
+            diarize_info=DiarizeInfo(embedder.uuid, PRERECORDED_ARCH) if embedder is not None else None,
         )
 
     def _transcribe_track(

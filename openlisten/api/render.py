@@ -28,7 +28,7 @@ from openlisten.transcript import (
     Utterance,
 )
 
-__all__ = ["render_response"]
+__all__ = ["diarize_info_body", "render_response"]
 
 
 def render_response(transcript: Transcript) -> ListenResponse:
@@ -44,7 +44,7 @@ def render_response(transcript: Transcript) -> ListenResponse:
         model_info={model.uuid: ModelInfoBody(name=model.name, version=model.version, arch=model.arch)},
         tags=list(transcript.tags) or None,
         extra=transcript.extra or None,
-        diarize_info=_diarize_info(transcript.diarize_info),
+        diarize_info=diarize_info_body(transcript.diarize_info),
     )
     channels = [_channel(result) for result in transcript.results]
     utterances = None if transcript.utterances is None else [_utterance(u) for u in transcript.utterances]
@@ -74,7 +74,8 @@ def _search(result: SearchResult) -> ListenSearch:
     return ListenSearch(query=result.query, hits=hits)
 
 
-def _diarize_info(info: DiarizeInfo | None) -> DiarizeInfoBody | None:
+def diarize_info_body(info: DiarizeInfo | None) -> DiarizeInfoBody | None:
+    """``metadata.diarize_info``, when a diarizer ran."""
     return None if info is None else DiarizeInfoBody(model_uuid=info.model_uuid, arch=info.arch)
 
 

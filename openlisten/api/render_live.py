@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from openlisten.api.render import diarize_info_body
 from openlisten.api.schemas import ListenSearch, ListenSearchHit
 from openlisten.api.schemas_live import (
     ListenV1Alternative,
@@ -31,7 +32,7 @@ from openlisten.live.events import (
     SpeechStarted,
     UtteranceEnd,
 )
-from openlisten.transcript import ModelInfo, SearchResult, TranscriptWord
+from openlisten.transcript import DiarizeInfo, ModelInfo, SearchResult, TranscriptWord
 
 __all__ = ["LiveContext", "render_live_event"]
 
@@ -45,6 +46,8 @@ class LiveContext:
     created: str
     model: ModelInfo
     extra: Mapping[str, str] = field(default_factory=dict)
+    #: The diarizer, when the stream is diarized.
+    diarize_info: DiarizeInfo | None = None
 
     def model_info(self) -> ModelInfoBody:
         return ModelInfoBody(name=self.model.name, version=self.model.version, arch=self.model.arch)
@@ -77,6 +80,7 @@ def _results(event: Results, context: LiveContext) -> ListenV1Results:
         request_id=context.request_id,
         model_info=context.model_info(),
         model_uuid=context.model.uuid,
+        diarize_info=diarize_info_body(context.diarize_info),
         extra=dict(context.extra) or None,
     )
     return ListenV1Results(
@@ -123,4 +127,5 @@ def _word(word: TranscriptWord) -> ListenV1Word:
         end=round(word.end_s, 3),
         confidence=round(word.confidence, 4),
         punctuated_word=word.punctuated_word,
+        speaker=word.speaker,
     )

@@ -31,10 +31,12 @@ from openlisten.api.schemas_live import (
     ListenV1KeepAlive,
 )
 from openlisten.errors import OpenListenError, Unavailable
+from openlisten.features.diarize import LIVE_ARCH
 from openlisten.live.driver import SessionDriver
 from openlisten.live.events import Close, CloseStream, Configure, Control, Finalize, KeepAlive
 from openlisten.live.options import LiveOptions
 from openlisten.live.service import LiveService
+from openlisten.transcript import DiarizeInfo
 
 __all__ = ["router"]
 
@@ -57,14 +59,21 @@ async def listen_live(websocket: WebSocket) -> None:
             raise Unavailable("The server is shutting down; retry.")
         options = LiveOptions.from_query(websocket.query_params.multi_items())
         session, spec = live.open(options)
+        embedder = await live.embedder(options)
         services.limits.live.acquire(principal.key_id)
     except OpenListenError as exc:
         await websocket.send_denial_response(denial_response(websocket, exc))
         return
     try:
         await websocket.accept(subprotocol=subprotocol)
-        context = LiveContext(request_id_of(websocket), _now_rfc3339(), live.model_info(spec), options.listen.extra)
-        driver = SessionDriver(session, live.scheduler, live.decoder(spec))
+        context = LiveContext(
+            request_id_of(websocket),
+            _now_rfc3339(),
+            live.model_info(spec),
+            options.listen.extra,
+            diarize_info=None if embedder is None else DiarizeInfo(embedder.uuid, LIVE_ARCH),
+        )
+        driver = SessionDriver(session, live.scheduler, live.decoder(spec), embedder=embedder)
         logger.info("live request %s opened (model %s)", context.request_id, spec.name)
         await _serve(websocket, driver, context, services)
         services.metrics.audio_seconds.labels(source="live").inc(session.duration_s)

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from openlisten.api.schemas import ListenSearch
+from openlisten.api.schemas import DiarizeInfoBody, ListenSearch
 
 __all__ = [
     "CLIENT_MESSAGE",
@@ -55,6 +55,8 @@ class ListenV1Word(_Wire):
     end: float
     confidence: float
     punctuated_word: str
+    #: With ``diarize``, on finals.
+    speaker: int | None = None
 
 
 class ListenV1Alternative(_Wire):
@@ -73,6 +75,8 @@ class ListenV1ResultsMetadata(_Wire):
     request_id: str
     model_info: ModelInfoBody
     model_uuid: str
+    #: The diarizer, when the stream is diarized.
+    diarize_info: DiarizeInfoBody | None = None
     #: ``extra=key:value`` pairs, echoed as the older SDK schema expects (spec §5.4).
     extra: dict[str, str] | None = None
 

@@ -5,7 +5,8 @@ Words are grouped into turns (split at pauses and kept under a few seconds); eac
 all at once, agglomeratively (average linkage on cosine distance, scipy), so the number of speakers comes from
 the distance threshold rather than being asked for. A live session holds a `SpeakerTracker`, which assigns each
 final's turns to the nearest speaker so far or opens a new one, so speaker numbers stay stable through a
-session. Speakers are numbered from 0 in order of first appearance; ``speaker_confidence`` is how close a turn
+session (`live_turns` cuts a final into turns, whose audio is embedded off the event loop; `label_live` assigns
+them, in order). Speakers are numbered from 0 in order of first appearance; ``speaker_confidence`` is how close a turn
 is to its speaker's mean voice.
 """
 
@@ -19,18 +20,39 @@ import numpy as np
 
 from openlisten.transcript import TranscriptWord
 
-__all__ = ["SPEAKER_DISTANCE", "SpeakerTracker", "VoiceEmbedder", "cluster_speakers", "diarize", "diarize_live"]
+__all__ = [
+    "LIVE_ARCH",
+    "PRERECORDED_ARCH",
+    "SPEAKER_DISTANCE",
+    "SpeakerTracker",
+    "SpeakerTurns",
+    "VoiceEmbedder",
+    "cluster_speakers",
+    "diarize",
+    "label_live",
+    "live_turns",
+]
 
 SAMPLE_RATE = 16_000
 #: Turns whose voices are further apart than this cosine distance are different speakers. Different voices
 #: measured 0.35-0.55 apart, one voice saying different sentences at most 0.2 (tests/features/test_diarize.py).
 SPEAKER_DISTANCE = 0.3
+#: ``metadata.diarize_info.arch``: the voice encoder, and how prerecorded and live turns become speakers.
+PRERECORDED_ARCH = "resemblyzer-ge2e+agglomerative"
+LIVE_ARCH = "resemblyzer-ge2e+online-centroids"
 #: A pause this long between two words may be a change of speaker, so it starts a new turn.
 TURN_PAUSE_S = 0.3
 #: Turns are split at this length so that one embedding stays one voice.
 MAX_TURN_S = 4.0
 #: The encoder needs about a second of audio for a stable embedding; shorter turns borrow audio around them.
 MIN_EMBED_S = 1.0
+
+
+class _Timed(Protocol):
+    @property
+    def start_s(self) -> float: ...
+    @property
+    def end_s(self) -> float: ...
 
 
 class VoiceEmbedder(Protocol):
@@ -97,25 +119,45 @@ class SpeakerTracker:
         self.counts[speaker] = count + 1
 
 
-def diarize_live(
-    words: Sequence[TranscriptWord],
-    samples: np.ndarray,
-    offset_s: float,
-    embedder: VoiceEmbedder,
-    tracker: SpeakerTracker,
-) -> list[TranscriptWord]:
-    """The words of one live final labelled with the session's speakers.
+@dataclass(frozen=True)
+class SpeakerTurns:
+    """The turns of a live final and their audio, to embed (on the model's thread) before labelling."""
 
-    ``samples`` is the final's audio, starting ``offset_s`` seconds into the stream (word times are stream times).
-    """
+    #: Each turn's span in stream time, in seconds.
+    spans: tuple[tuple[float, float], ...]
+    #: Each turn's audio (widened to `MIN_EMBED_S` where it is shorter).
+    clips: tuple[np.ndarray, ...]
+
+
+def live_turns(words: Sequence[_Timed], samples: np.ndarray, offset_s: float) -> SpeakerTurns:
+    """The turns of one live final's words; ``samples`` start ``offset_s`` seconds into the stream."""
     turns = _turns(words)
-    if not turns:
+    return SpeakerTurns(
+        spans=tuple((turn.start_s, turn.end_s) for turn in turns),
+        clips=tuple(_audio(samples, turn, offset_s) for turn in turns),
+    )
+
+
+def label_live(
+    words: Sequence[TranscriptWord], turns: SpeakerTurns, embeddings: np.ndarray, tracker: SpeakerTracker
+) -> list[TranscriptWord]:
+    """A live final's words labelled with the session's speakers, from its turns' `embeddings` (in order).
+
+    The turns may come from the words before formatting: each word takes the speaker of the turn its middle
+    falls in (or the nearest one). Live words carry ``speaker`` only, as Deepgram's do.
+    """
+    if not turns.spans:
         return list(words)
-    assigned = [tracker.assign(embedder.embed(_audio(samples, turn, offset_s))) for turn in turns]
-    return _labelled(words, turns, [s for s, _ in assigned], [c for _, c in assigned])
+    speakers = [tracker.assign(embedding)[0] for embedding in embeddings]
+    return [replace(word, speaker=speakers[_nearest(turns.spans, word)]) for word in words]
 
 
-def _turns(words: Sequence[TranscriptWord]) -> list[_Turn]:
+def _nearest(spans: Sequence[tuple[float, float]], word: _Timed) -> int:
+    middle = (word.start_s + word.end_s) / 2
+    return min(range(len(spans)), key=lambda i: max(spans[i][0] - middle, middle - spans[i][1], 0.0))
+
+
+def _turns(words: Sequence[_Timed]) -> list[_Turn]:
     turns: list[_Turn] = []
     start = 0
     for index in range(1, len(words) + 1):

@@ -7,21 +7,19 @@ final, "[SSN_2]" in a later one) and diarization keeps speaker numbers stable. T
 `LiveFeatures` and calls:
 
 - `words` for every Results, interim or final (interims do not advance the redaction count);
-- `speakers` for finals, with the final's audio, when ``diarize`` is on (model work: run it where the
-  session's model work runs, not on the event loop);
+- `speaker_turns` for a final's words once they are decoded, when ``diarize`` is on: the turns whose audio
+  the model's thread embeds; then `speakers`, in order of the finals, with those embeddings;
 - `search` for finals, when ``search`` is on, for ``channel.search`` in the Results.
 """
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from openlisten.engine.types import Word
-from openlisten.features.diarize import SpeakerTracker, VoiceEmbedder, diarize_live
+from openlisten.features.diarize import SpeakerTracker, SpeakerTurns, label_live, live_turns
 from openlisten.features.formatting import FormatOptions
 from openlisten.features.pipeline import finish_words, format_options
 from openlisten.features.redact import Redactor
@@ -35,27 +33,30 @@ __all__ = ["LiveFeatures"]
 class LiveFeatures:
     """Formatting, replace, profanity, redaction, speakers and search for one live channel."""
 
-    def __init__(self, options: ListenOptions, embedder: VoiceEmbedder | None = None) -> None:
+    def __init__(self, options: ListenOptions) -> None:
         self.options = options
         self.format: FormatOptions = format_options(options)
         self.redactor = Redactor(options.redact)
-        self.embedder = embedder
         self.tracker = SpeakerTracker() if options.diarization else None
 
     def words(self, words: Sequence[Word], *, final: bool) -> list[TranscriptWord]:
         """The transcript words of a Results: formatted, replaced, filtered and redacted."""
-        redactor = self.redactor if final else copy.deepcopy(self.redactor)
+        redactor = self.redactor if final else self.redactor.interim()
         return finish_words(words, self.options, redactor)
 
-    def speakers(self, words: Sequence[TranscriptWord], samples: np.ndarray, offset_s: float) -> list[TranscriptWord]:
-        """A final's words with the session's speaker numbers (``samples`` start at stream time ``offset_s``).
+    def speaker_turns(self, words: Sequence[Word], samples: np.ndarray, offset_s: float) -> SpeakerTurns | None:
+        """The turns of a final's words to embed (``samples`` start at stream time ``offset_s``); None when
+        the session does not diarize or there is nothing to label."""
+        if self.tracker is None or not words:
+            return None
+        return live_turns(words, samples, offset_s)
 
-        Live words carry ``speaker`` only: Deepgram sends ``speaker_confidence`` on prerecorded audio alone.
-        """
-        if self.tracker is None or self.embedder is None:
-            return list(words)
-        labelled = diarize_live(words, samples, offset_s, self.embedder, self.tracker)
-        return [replace(word, speaker_confidence=None) for word in labelled]
+    def speakers(
+        self, words: Sequence[TranscriptWord], turns: SpeakerTurns, embeddings: np.ndarray
+    ) -> list[TranscriptWord]:
+        """A final's words with the session's speaker numbers (call in the order of the finals)."""
+        assert self.tracker is not None
+        return label_live(words, turns, embeddings, self.tracker)
 
     def search(self, words: Sequence[TranscriptWord]) -> tuple[SearchResult, ...] | None:
         """``channel.search`` of a final, when the session searches."""

@@ -11,7 +11,9 @@ just before it, and the kinds asked for decide which spans go (Deepgram's docs, 
     aggressive_numbers   NUMBER: any number at all
 
 The placeholder counts each type through the transcript: "[SSN_1] and his is [SSN_2]". A `Redactor` keeps the
-counts, so that a live session numbers its placeholders across finals. Names and addresses (``pii`` on
+counts, so that a live session numbers its placeholders across finals. A live interim may end in the middle of
+a number ("my social security number is one two three"): `Redactor.interim` also redacts a run of digits at
+its end that could still grow into a redacted type, so no part of one is ever sent. Names and addresses (``pii`` on
 Deepgram) need a named-entity model and are not redacted.
 """
 
@@ -60,6 +62,15 @@ _GROUPS = {
     "email_address": {"EMAIL_ADDRESS"},
 }
 _MIN_NUMBER_DIGITS = 3
+#: The types an unfinished run of digits may grow into, most specific first, with their most digits.
+_GROWS_INTO = (
+    ("SSN", 10),
+    ("PHONE_NUMBER", 12),
+    ("CREDIT_CARD", 20),
+    ("CVV", 5),
+    ("CREDIT_CARD_EXPIRATION", 7),
+    ("NUMBER", 1 << 30),
+)
 #: Punctuation after a word that ends a run of digits: the end of a sentence or clause.
 _RUN_ENDS = ".?!;"
 
@@ -77,6 +88,15 @@ class Redactor:
     def __init__(self, kinds: Iterable[str]) -> None:
         self.types: set[str] = set().union(*(_GROUPS[kind] for kind in kinds))
         self.counts: Counter[str] = Counter()
+        #: The words end where the speaker may still be talking (a live interim).
+        self.open_end = False
+
+    def interim(self) -> Redactor:
+        """A copy for a live interim: its placeholders do not count, and a number it ends in is redacted
+        when it could still become one of the redacted types."""
+        copy = Redactor(())
+        copy.types, copy.counts, copy.open_end = self.types, Counter(self.counts), True
+        return copy
 
     def redact(self, words: Sequence[TranscriptWord]) -> list[TranscriptWord]:
         """``words`` with each redacted span replaced by one placeholder word."""
@@ -87,6 +107,8 @@ class Redactor:
         for span in _spans(words):
             out.extend(words[index : span.start])
             label = self._label(words, span)
+            if label is None and self.open_end and _open(words, span):
+                label = self._growing(span)
             out.extend(
                 [self._placeholder(words[span.start : span.end], label)] if label else words[span.start : span.end]
             )
@@ -100,6 +122,14 @@ class Redactor:
             return "EMAIL_ADDRESS" if "EMAIL_ADDRESS" in self.types else None
         for label in _candidates(words, span):
             if label in self.types:
+                return label
+        return None
+
+    def _growing(self, span: _Span) -> str | None:
+        """The redacted type that a run of digits the speaker may not have finished could become."""
+        count = len(span.digits)
+        for label, most_digits in _GROWS_INTO:
+            if label in self.types and 0 < count < most_digits:
                 return label
         return None
 
@@ -164,6 +194,11 @@ def _spans(words: Sequence[TranscriptWord]) -> list[_Span]:
         spans.append(_Span(index, end, _digits(words[index:end])))
         index = end
     return spans
+
+
+def _open(words: Sequence[TranscriptWord], span: _Span) -> bool:
+    """Whether a run of digits ends the words with no sentence end: the speaker may still be saying it."""
+    return span.end == len(words) and not any(mark in edges(words[-1].punctuated_word)[2] for mark in _RUN_ENDS)
 
 
 def _says_digits(word: str, first: bool) -> bool:

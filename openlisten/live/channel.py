@@ -14,7 +14,9 @@ starts up to `CONTEXT_S` before the utterance, with the finalized words there fo
 prefix: Whisper hears the utterance in context and continues after what was already sent.
 
 Finals wait in line, in order; while one is waiting, interim hypotheses are neither requested nor used,
-so results never go out of order.
+so results never go out of order. With ``diarize`` a final also waits for its speakers: once its words are
+known, the voice of each turn is embedded (an `EmbedRequest`, model work like a decode), and the session's
+`SpeakerTracker` numbers them as the final goes out.
 """
 
 from __future__ import annotations
@@ -31,11 +33,20 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.batch import DecodeItem, DecodeResult
 from openlisten.engine.types import Word
+from openlisten.features.diarize import SpeakerTurns
 from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
 from openlisten.live.buffer import SampleBuffer
 from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
-from openlisten.live.events import CancelRequest, DecodeRequest, Event, Results, SpeechStarted, UtteranceEnd
+from openlisten.live.events import (
+    CancelRequest,
+    DecodeRequest,
+    EmbedRequest,
+    Event,
+    Results,
+    SpeechStarted,
+    UtteranceEnd,
+)
 from openlisten.live.stabilizer import Stabilizer
 from openlisten.live.vad import FRAME_SAMPLES, SpeechDetector
 from openlisten.transcript import TranscriptWord
@@ -111,8 +122,21 @@ class _Slot:
     origin: int
     speech_final: bool
     from_finalize: bool
+    #: The decode request of its words (None: they were known when it was made).
     request_id: int | None = None
-    result: DecodeResult | None = None
+    #: The decoded audio, from `origin`, until the words are known (``diarize`` embeds the speakers' voices).
+    samples: npt.NDArray[np.float32] | None = None
+    #: Its words, in stream time, once decoded.
+    words: list[Word] | None = None
+    #: With ``diarize``: the speaker turns being embedded, the request, and the embeddings once back.
+    turns: SpeakerTurns | None = None
+    embed_id: int | None = None
+    embeddings: npt.NDArray[np.float32] | None = None
+
+    @property
+    def ready(self) -> bool:
+        """Whether it can go out: its words, and their speakers' voices when asked for, are known."""
+        return self.words is not None and (self.turns is None or self.embeddings is not None)
 
 
 @dataclass(frozen=True)
@@ -123,6 +147,8 @@ class _Interim:
     version: int
     origin: int
     end: int
+    #: The decoded audio, from `origin`.
+    samples: npt.NDArray[np.float32]
 
 
 class Channel:
@@ -198,7 +224,7 @@ class Channel:
             if not closing and self._endpointer.state is SpeechState.SPEECH:
                 self._open(end, announce=False)  # the speaker goes on: a new utterance starts here
         elif end > self._committed:
-            self._slots.append(_Slot(self._committed, end, end, False, from_finalize, result=DecodeResult(())))
+            self._slots.append(_Slot(self._committed, end, end, False, from_finalize, words=[]))
             self._committed = end
             self._send_ready_finals()
 
@@ -207,14 +233,20 @@ class Channel:
         self.config = config
         self.features = features
 
-    def deliver(self, request_id: int, result: DecodeResult) -> None:
-        """The result of one of this channel's decode requests."""
+    def deliver(self, request_id: int, result: DecodeResult | npt.NDArray[np.float32]) -> None:
+        """The result of one of this channel's requests: a decode, or the voice embeddings of a final's turns."""
         for slot in self._slots:
-            if slot.request_id == request_id:
-                slot.result = result
+            if isinstance(result, DecodeResult) and slot.request_id == request_id:
+                assert slot.samples is not None
+                self._decoded(slot, _in_span(_shifted(result.words, slot.origin), slot.start), slot.samples)
                 self._send_ready_finals()
                 return
-        self._apply_interim(request_id, result)
+            if not isinstance(result, DecodeResult) and slot.embed_id == request_id:
+                slot.embeddings = result
+                self._send_ready_finals()
+                return
+        if isinstance(result, DecodeResult):
+            self._apply_interim(request_id, result)
 
     def cancelled(self, request_id: int) -> None:
         """A decode request that will not run (coalesced into a newer one)."""
@@ -253,7 +285,7 @@ class Channel:
     def _commit_silence(self, now: int) -> None:
         end = now - _KEEP_SAMPLES  # never into the pre-roll of speech that may be starting
         if self._utterance is None and not self._slots and end - self._committed >= SILENCE_COMMIT_S * SAMPLE_RATE:
-            self._slots.append(_Slot(self._committed, end, end, False, False, result=DecodeResult(())))
+            self._slots.append(_Slot(self._committed, end, end, False, False, words=[]))
             self._committed = end
             self._send_ready_finals()
 
@@ -277,10 +309,11 @@ class Channel:
         self._committed = end
         self._slots.append(slot)
         if end <= utterance.start:
-            slot.result = DecodeResult(())
+            slot.words = []
             self._send_ready_finals()
             return
         slot.request_id = self._next_id()
+        slot.samples = item.samples
         self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item))
 
     def _maybe_request_interim(self, now: int) -> None:
@@ -292,7 +325,7 @@ class Channel:
             return
         origin, item = self._item(utterance, now, final=False)
         request_id = self._next_id()
-        self._interims[request_id] = _Interim(self._version, origin, now)
+        self._interims[request_id] = _Interim(self._version, origin, now, item.samples)
         self._last_interim = now
         self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item))
 
@@ -322,7 +355,7 @@ class Channel:
         window is full; older words may go in the prompt.)
         """
         origin = utterance.start
-        if CONTEXT_S and not any(slot.request_id is not None for slot in self._slots):
+        if CONTEXT_S and all(slot.words is not None for slot in self._slots):
             horizon = _seconds(utterance.onset) - CONTEXT_S
             known = [w for w in self._history if w.start_s >= horizon]
             if known:
@@ -341,6 +374,8 @@ class Channel:
             hotwords=self.config.hotwords,
             language=self.config.language,
             final=final,
+            # An interim whose agreed words may become final is decoded as carefully as a final.
+            beam=end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE,
             context_samples=max(0, utterance.start - origin),
             bare_prefix=_text(own),
         )
@@ -376,37 +411,64 @@ class Channel:
         agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0)
         if agreed:
             cut = _cut(words, agreed, self._committed, interim.end)
-            self._send(self._committed, cut, words[:agreed], is_final=True, speech_final=False, from_finalize=False)
+            slot = _Slot(self._committed, cut, interim.origin, speech_final=False, from_finalize=False)
+            self._slots.append(slot)
+            self._decoded(slot, words[:agreed], interim.samples)
             self._committed = cut
             self._new_prefix()
             self._stabilizer.update(words[agreed:], _seconds(interim.end))  # the rest is the last hypothesis
-        if self.config.interim_results and words[agreed:]:
+            self._send_ready_finals()
+        # (An interim never overtakes a final waiting for its speakers.)
+        if self.config.interim_results and words[agreed:] and not self._slots:
             self._send(
                 self._committed, interim.end, words[agreed:], is_final=False, speech_final=False, from_finalize=False
             )
 
+    def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32]) -> None:
+        """A final's words (in stream time) are known: they are context from now on, and with ``diarize``
+        their speakers' voices are to be embedded."""
+        slot.words = words
+        slot.samples = None
+        if words:
+            self._history = sorted([*self._history, *words], key=lambda w: w.start_s)[-HISTORY_WORDS:]
+            self._version += 1  # every later decode has a longer prefix
+        slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
+        if slot.turns is not None:
+            slot.embed_id = self._next_id()
+            self._emit(EmbedRequest(slot.embed_id, self.config.index, slot.turns))
+
     def _send_ready_finals(self) -> None:
-        while self._slots and self._slots[0].result is not None:
+        while self._slots and self._slots[0].ready:
             slot = self._slots.popleft()
-            assert slot.result is not None
-            words = _in_span(_shifted(slot.result.words, slot.origin), slot.start)
+            assert slot.words is not None
             self._send(
                 slot.start,
                 slot.end,
-                words,
+                slot.words,
                 is_final=True,
                 speech_final=slot.speech_final,
                 from_finalize=slot.from_finalize,
+                speakers=_speakers(slot),
             )
         if not self._slots:
             self._check_utterance_end(self._framed)
 
     def _send(
-        self, start: int, end: int, words: Sequence[Word], *, is_final: bool, speech_final: bool, from_finalize: bool
+        self,
+        start: int,
+        end: int,
+        words: Sequence[Word],
+        *,
+        is_final: bool,
+        speech_final: bool,
+        from_finalize: bool,
+        speakers: tuple[SpeakerTurns, npt.NDArray[np.float32]] | None = None,
     ) -> None:
         start_s, end_s = _seconds(start), _seconds(end)
         words = [_clamped(w, start_s, end_s) for w in words]
         formatted = self._format(words, final=is_final)
+        if speakers is not None:
+            formatted = self.features.speakers(formatted, *speakers)
         self._emit(
             Results(
                 channel=self.config.index,
@@ -422,10 +484,6 @@ class Channel:
                 search=self.features.search(formatted) if is_final else None,
             )
         )
-        if is_final and words:
-            self._history.extend(words)
-            del self._history[:-HISTORY_WORDS]
-            self._version += 1  # every later decode has a longer prefix
         if is_final and formatted:
             self._last_word_end = formatted[-1].end_s
             self._utterance_end_sent = False
@@ -440,6 +498,14 @@ class Channel:
             lowered = first.punctuated_word[:1].lower() + first.punctuated_word[1:]
             formatted[0] = replace(first, punctuated_word=lowered)
         return formatted
+
+
+def _speakers(slot: _Slot) -> tuple[SpeakerTurns, npt.NDArray[np.float32]] | None:
+    """A ready final's speaker turns and their voices (``diarize``)."""
+    if slot.turns is None:
+        return None
+    assert slot.embeddings is not None
+    return slot.turns, slot.embeddings
 
 
 def _seconds(sample: int) -> float:

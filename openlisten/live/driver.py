@@ -14,10 +14,14 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import Future
+from typing import Any
+
+import numpy as np
 
 from openlisten.engine.batch import DecodeItem, DecodeResult
 from openlisten.engine.scheduler import BatchRunner, Dropped, Priority, Scheduler
-from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, Event
+from openlisten.features.diarize import VoiceEmbedder
+from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, EmbedRequest, Event
 from openlisten.live.session import LiveSession, SessionState
 
 __all__ = ["SessionDriver"]
@@ -34,18 +38,20 @@ class SessionDriver:
         scheduler: Scheduler,
         decoder: BatchRunner[DecodeItem, DecodeResult],
         *,
+        embedder: VoiceEmbedder | None = None,
         name: Hashable = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.session = session
         self._scheduler = scheduler
         self._decoder = decoder
+        self._embedder = embedder
         #: Tells this session's interims apart from other sessions' when the scheduler coalesces them.
         self._name = name if name is not None else object()
         self._clock = clock
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
-        self._futures: dict[int, Future[DecodeResult]] = {}
+        self._futures: dict[int, Future[Any]] = {}
         session.advance(clock())
 
     # Input, from the task that receives the client's frames.
@@ -101,6 +107,8 @@ class SessionDriver:
         for event in self.session.events():
             if isinstance(event, DecodeRequest):
                 self._submit(event)
+            elif isinstance(event, EmbedRequest):
+                self._submit_embed(event)
             elif isinstance(event, CancelRequest):
                 future = self._futures.pop(event.request_id, None)
                 if future is not None:
@@ -112,27 +120,36 @@ class SessionDriver:
     def _submit(self, request: DecodeRequest) -> None:
         priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
         key = None if request.final else (self._name, request.channel)
-        submitted = time.perf_counter()
         future = self._scheduler.submit_batch(self._decoder, priority, request.item, coalesce_key=key)
-        self._futures[request.request_id] = future
-        kind = "final" if request.final else "interim"
-        future.add_done_callback(lambda done: self._from_worker(request.request_id, done, submitted, kind))
+        self._track(request.request_id, future, "final" if request.final else "interim")
 
-    def _from_worker(self, request_id: int, future: Future[DecodeResult], submitted: float, kind: str) -> None:
+    def _submit_embed(self, request: EmbedRequest) -> None:
+        embedder = self._embedder
+        assert embedder is not None, "a diarizing session needs the driver's embedder"
+        clips = request.turns.clips
+        future = self._scheduler.submit(Priority.LIVE_FINAL, lambda: np.stack([embedder.embed(c) for c in clips]))
+        self._track(request.request_id, future, "speakers")
+
+    def _track(self, request_id: int, future: Future[Any], kind: str) -> None:
+        submitted = time.perf_counter()
+        self._futures[request_id] = future
+        future.add_done_callback(lambda done: self._from_worker(request_id, done, submitted, kind))
+
+    def _from_worker(self, request_id: int, future: Future[Any], submitted: float, kind: str) -> None:
         if logger.isEnabledFor(logging.DEBUG) and not future.cancelled() and future.exception() is None:
             logger.debug(
-                "decode %d ready %.2f s after the request (%s)", request_id, time.perf_counter() - submitted, kind
+                "request %d ready %.2f s after it was made (%s)", request_id, time.perf_counter() - submitted, kind
             )
         with contextlib.suppress(RuntimeError):  # the loop is closed: the connection ended long ago
             self._loop.call_soon_threadsafe(self._done, request_id, future)
 
-    def _done(self, request_id: int, future: Future[DecodeResult]) -> None:
+    def _done(self, request_id: int, future: Future[Any]) -> None:
         if self._futures.pop(request_id, None) is not future:
             return  # cancelled by the session, or the connection is over
         if future.cancelled() or isinstance(future.exception(), Dropped):
             self.session.cancelled(request_id)
         elif (error := future.exception()) is not None:
-            logger.error("live decode failed: %s", error, exc_info=error)
+            logger.error("live model work failed: %s", error, exc_info=error)
             self.session.failed(request_id, "the model failed to transcribe the audio")
         else:
             self.session.deliver(request_id, future.result())

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from openlisten.engine.batch import DecodeItem
+from openlisten.features.diarize import SpeakerTurns
 from openlisten.transcript import SearchResult, TranscriptWord
 
 __all__ = [
@@ -21,6 +22,7 @@ __all__ = [
     "ConfigureSuccess",
     "Control",
     "DecodeRequest",
+    "EmbedRequest",
     "Event",
     "Finalize",
     "InvalidMessage",
@@ -171,9 +173,20 @@ class DecodeRequest:
         return self.item.final
 
 
+@dataclass(frozen=True, eq=False)
+class EmbedRequest:
+    """Model work: embed each turn's voice and hand back the embeddings, one row per turn, with
+    ``session.deliver(request_id, embeddings)`` (``diarize``)."""
+
+    request_id: int
+    #: The channel it is for (0 unless multichannel).
+    channel: int
+    turns: SpeakerTurns
+
+
 @dataclass(frozen=True)
 class CancelRequest:
-    """A `DecodeRequest` whose result is no longer wanted; cancel it if it has not run."""
+    """A `DecodeRequest` or `EmbedRequest` whose result is no longer wanted; cancel it if it has not run."""
 
     request_id: int
 
@@ -188,5 +201,6 @@ Event = (
     | ConfigureFailure
     | Close
     | DecodeRequest
+    | EmbedRequest
     | CancelRequest
 )

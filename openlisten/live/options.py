@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from openlisten.audio import RawFormat
-from openlisten.errors import InvalidParameter, UnsupportedFeature
+from openlisten.errors import InvalidParameter
 from openlisten.features.vocabulary import hotwords
 from openlisten.options import ListenOptions
 
@@ -61,8 +61,6 @@ class LiveOptions:
             utterance_end_ms=_milliseconds("utterance_end_ms", live.get("utterance_end_ms")),
             vad_events=_bool("vad_events", live.get("vad_events"), False),
         )
-        if options.listen.diarization:
-            raise UnsupportedFeature("diarize is not available on live streams on this server yet")
         options.raw_format()  # a declared raw format must be complete and valid
         return options
 

@@ -7,8 +7,10 @@ model, so the work of every session on a model packs into the same windows. (The
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from openlisten.config import Settings
 from openlisten.engine.batch import DecodeItem, DecodeResult, PackedDecoder
@@ -19,6 +21,9 @@ from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
 from openlisten.live.vad import SileroDetector, SpeechDetector
 from openlisten.transcript import ModelInfo
+
+if TYPE_CHECKING:
+    from openlisten.engine.speaker_encoder import SpeakerEncoder
 
 __all__ = ["LiveService"]
 
@@ -65,6 +70,12 @@ class LiveService:
         if decoder is None:
             decoder = self._decoders[spec.source] = self._decoder_for(spec)
         return decoder
+
+    async def embedder(self, options: LiveOptions) -> SpeakerEncoder | None:
+        """The voice encoder, when the session diarizes (loaded on first use, off the event loop)."""
+        if not options.listen.diarization:
+            return None
+        return await asyncio.to_thread(self.models.speaker_encoder)
 
     @staticmethod
     def model_info(spec: ModelSpec) -> ModelInfo:

@@ -3,7 +3,7 @@
 The session owns no socket, task, thread or clock. Its driver feeds it what the client sends
 (`feed_audio`, `feed_control`, `feed_invalid`), the time (`advance`) and the model's answers (`deliver`,
 `cancelled`, `failed`), and drains `events()`: Deepgram's messages to send, `Close`, and the model work
-to do (`DecodeRequest`, `CancelRequest`). Transcription itself happens per channel (`live/channel.py`).
+to do (`DecodeRequest`, `EmbedRequest`, `CancelRequest`). Transcription itself happens per channel (`live/channel.py`).
 
 Connection states and what moves between them (spec/listen-v1.md §5.3, §5.6)::
 
@@ -46,6 +46,7 @@ from openlisten.live.events import (
     ConfigureSuccess,
     Control,
     DecodeRequest,
+    EmbedRequest,
     Event,
     Finalize,
     InvalidMessage,
@@ -170,8 +171,8 @@ class LiveSession:
         elif self.state is SessionState.CLOSING and waited >= CLOSING_TIMEOUT_S:
             self._close(1011, "NET-0000: the last results were not ready in time")
 
-    def deliver(self, request_id: int, result: DecodeResult) -> None:
-        """The result of a `DecodeRequest`."""
+    def deliver(self, request_id: int, result: DecodeResult | npt.NDArray[np.float32]) -> None:
+        """The result of a `DecodeRequest`, or of an `EmbedRequest` (the embeddings, a row per turn)."""
         channel = self._requests.pop(request_id, None)
         if channel is None or self.state is SessionState.CLOSED:
             return
@@ -185,7 +186,7 @@ class LiveSession:
             channel.cancelled(request_id)
 
     def failed(self, request_id: int, message: str) -> None:
-        """A `DecodeRequest` failed: the stream cannot go on."""
+        """A `DecodeRequest` or `EmbedRequest` failed: the stream cannot go on."""
         if request_id in self._requests and self.state is not SessionState.CLOSED:
             self._close(1011, f"NET-0000: {message}")
 
@@ -256,7 +257,7 @@ class LiveSession:
 
     def _emit(self, event: Event) -> None:
         """Take a channel's event, noting which channel asked for which model work."""
-        if isinstance(event, DecodeRequest):
+        if isinstance(event, DecodeRequest | EmbedRequest):
             self._requests[event.request_id] = self._channels[event.channel]
         elif isinstance(event, CancelRequest):
             self._requests.pop(event.request_id, None)
@@ -278,6 +279,7 @@ class LiveSession:
         for channel in self._channels:
             features = LiveFeatures(self._listen)
             features.redactor = channel.features.redactor  # placeholders keep counting through the session
+            features.tracker = channel.features.tracker  # and speakers keep their numbers
             config = replace(channel.config, hotwords=self.options.hotwords(self._keyterms))
             channel.configure(config, features)
         self._events.append(ConfigureSuccess(self._keyterms))

@@ -8,7 +8,14 @@ import numpy as np
 import pytest
 from scipy.signal import resample_poly
 
-from openlisten.features.diarize import SPEAKER_DISTANCE, SpeakerTracker, cluster_speakers, diarize, diarize_live
+from openlisten.features.diarize import (
+    SPEAKER_DISTANCE,
+    SpeakerTracker,
+    cluster_speakers,
+    diarize,
+    label_live,
+    live_turns,
+)
 from openlisten.transcript import TranscriptWord
 from tests.conftest import espeak_samples
 
@@ -71,10 +78,26 @@ def test_tracker_keeps_speaker_numbers_across_finals() -> None:
         words, audio = turns(level)
         offset_s = 10.0 * len(speakers)
         shifted = [TranscriptWord(w.word, w.word, w.start_s + offset_s, w.end_s + offset_s, 0.9) for w in words]
-        labelled = diarize_live(shifted, audio, offset_s, embedder, tracker)
+        found = live_turns(shifted, audio, offset_s)
+        embeddings = np.stack([embedder.embed(clip) for clip in found.clips])
+        labelled = label_live(shifted, found, embeddings, tracker)
         speakers.append({w.speaker for w in labelled})
+        assert all(w.speaker_confidence is None for w in labelled)  # live words carry the speaker only
     assert speakers == [{0}, {1}, {0}, {2}, {1}]
     assert len(tracker.centroids) == 3
+
+
+def test_live_words_take_the_speaker_of_the_turn_they_fall_in() -> None:
+    words, audio = turns(1, 2)
+    found = live_turns(words, audio, 0.0)
+    assert found.spans == ((0.0, 1.4), (2.0, 3.4))
+    embeddings = np.stack([LevelEmbedder().embed(clip) for clip in found.clips])
+    # Formatting may merge words ("twenty five" → "25"): a word spanning a turn's middle keeps its speaker,
+    # one between turns takes the nearer.
+    merged = [TranscriptWord("25", "25", 0.0, 0.9, 0.9), TranscriptWord("x", "x", 1.6, 1.7, 0.9)]
+    between = TranscriptWord("y", "y", 1.8, 1.95, 0.9)
+    labelled = label_live([*merged, between, words[-1]], found, embeddings, SpeakerTracker())
+    assert [w.speaker for w in labelled] == [0, 0, 1, 1]
 
 
 @pytest.fixture(scope="module")

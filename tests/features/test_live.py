@@ -37,23 +37,26 @@ def test_profanity_and_dictation_live() -> None:
 
 
 def test_speakers_are_stable_and_carry_no_confidence() -> None:
-    features = LiveFeatures(options("diarize=true"), embedder=LevelEmbedder())
+    features, embedder = LiveFeatures(options("diarize=true")), LevelEmbedder()
     labels = []
     for index, level in enumerate((1, 2, 1)):
-        words, audio = turns(level)
+        _, audio = turns(level)
         offset_s = 10.0 * index
-        shifted = features.words(spoken("a b c", offset_s), final=True)
-        labelled = features.speakers(shifted, audio, offset_s)
+        raw = spoken("a b c", offset_s)
+        found = features.speaker_turns(raw, audio, offset_s)
+        assert found is not None
+        embeddings = np.stack([embedder.embed(clip) for clip in found.clips])
+        labelled = features.speakers(features.words(raw, final=True), found, embeddings)
         labels.append({(w.speaker, w.speaker_confidence) for w in labelled})
-        assert len(words) == len(labelled)
+        assert len(labelled) == 3
     assert labels == [{(0, None)}, {(1, None)}, {(0, None)}]
 
 
 def test_without_diarization_or_search_nothing_changes() -> None:
     features = LiveFeatures(options("punctuate=true"))
-    words = features.words(spoken("hello there"), final=True)
-    assert features.speakers(words, np.zeros(16000, dtype=np.float32), 0.0) == words
-    assert features.search(words) is None
+    raw = spoken("hello there")
+    assert features.speaker_turns(raw, np.zeros(16000, dtype=np.float32), 0.0) is None
+    assert features.search(features.words(raw, final=True)) is None
 
 
 def test_search_on_finals() -> None:

@@ -60,3 +60,21 @@ def test_a_redactor_keeps_counting_across_calls() -> None:
     second = redactor.redact(words("nine eight seven six five four three two one"))
     assert [w.word for w in first + second] == ["[SSN_1]", "[SSN_2]"]
     assert (first[0].start_s, first[0].end_s) == (0.0, pytest.approx(4.4))
+
+
+def test_an_interim_hides_a_number_the_speaker_is_still_saying() -> None:
+    redactor = Redactor(["ssn"])
+    redactor.redact(words("one two three four five six seven eight nine"))
+    interim = redactor.interim()
+    assert text(interim.redact(words("my number is four five six"))) == "my number is [SSN_2]"
+    assert text(interim.redact(words("i have two cats and"))) == "i have two cats and"  # a finished run stays
+    assert redactor.counts["SSN"] == 1  # interims do not count
+    # Finals redact only what is complete.
+    assert text(redactor.redact(words("my number is four five six"))) == "my number is four five six"
+
+
+def test_an_interim_number_past_every_redacted_length_stays() -> None:
+    interim = Redactor(["ssn"]).interim()
+    assert text(interim.redact(words("one two three four five six seven eight nine one"))) == (
+        "one two three four five six seven eight nine one"
+    )

@@ -10,7 +10,7 @@ import numpy as np
 
 from openlisten.engine.batch import DecodeResult
 from openlisten.engine.types import Word
-from openlisten.live.events import CancelRequest, Control, DecodeRequest, Event
+from openlisten.live.events import CancelRequest, Control, DecodeRequest, EmbedRequest, Event
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import LiveSession
 from openlisten.live.vad import EnergyDetector
@@ -67,15 +67,24 @@ class Timeline:
         return DecodeResult(tuple(Word(t, round(a - start, 3), round(b - start, 3), 0.9) for t, a, b in after_prefix))
 
 
+def pitch_embedding(samples: np.ndarray) -> np.ndarray:
+    """A voice embedding for `tone` speech: one-hot on the loudest frequency, in 100 Hz bins."""
+    spectrum = np.abs(np.fft.rfft(samples))
+    peak_hz = int(np.argmax(spectrum)) * RATE / len(samples)
+    embedding = np.zeros(32, dtype=np.float32)
+    embedding[min(31, int(peak_hz // 100))] = 1.0
+    return embedding
+
+
 class Script:
-    """Feeds a session and answers its decode requests when told to; `events` is what it said."""
+    """Feeds a session and answers its model requests when told to; `events` is what it said."""
 
     def __init__(self, session: LiveSession, recognizer: Timeline) -> None:
         self.session = session
         self.recognizer = recognizer
         self.events: list[Event] = []
         self.requests: list[DecodeRequest] = []
-        self.outstanding: dict[int, DecodeRequest] = {}
+        self.outstanding: dict[int, DecodeRequest | EmbedRequest] = {}
         session.advance(0.0)
 
     def feed(self, data: bytes, piece_bytes: int | None = None) -> Script:
@@ -95,7 +104,11 @@ class Script:
         """Deliver every outstanding request (and those the answers cause), oldest first."""
         while self.outstanding:
             request = self.outstanding.pop(min(self.outstanding))
-            self.session.deliver(request.request_id, self.recognizer.answer(request))
+            if isinstance(request, EmbedRequest):
+                embeddings = np.stack([pitch_embedding(clip) for clip in request.turns.clips])
+                self.session.deliver(request.request_id, embeddings)
+            else:
+                self.session.deliver(request.request_id, self.recognizer.answer(request))
             self._collect()
         return self
 
@@ -117,6 +130,8 @@ class Script:
         for event in self.session.events():
             if isinstance(event, DecodeRequest):
                 self.requests.append(event)
+                self.outstanding[event.request_id] = event
+            elif isinstance(event, EmbedRequest):
                 self.outstanding[event.request_id] = event
             elif isinstance(event, CancelRequest):
                 self.outstanding.pop(event.request_id, None)

@@ -70,10 +70,16 @@ def test_malformed_values_are_invalid(query: str) -> None:
         parse(query)
 
 
-@pytest.mark.parametrize("query", ["diarize=true", "summarize=true", "measurements=true", "callback=http://x"])
+@pytest.mark.parametrize("query", ["summarize=true", "measurements=true", "callback=http://x"])
 def test_features_a_live_stream_cannot_have_are_refused(query: str) -> None:
     with pytest.raises(UnsupportedFeature):
         parse(query)
+
+
+def test_diarization_works_live_but_not_diarizer_v2() -> None:
+    assert parse("diarize=true").listen.diarization
+    with pytest.raises(InvalidParameter):
+        parse("diarize_model=v2")
 
 
 def test_unknown_encoding_is_refused() -> None:

@@ -122,7 +122,7 @@ def test_browser_auth_selects_the_offered_subprotocol(http: TestClient) -> None:
         (RAW + "&interim_results=maybe", AUTH, 400, "INVALID_QUERY_PARAMETER"),
         (RAW + "&model=nope-9", AUTH, 400, "INVALID_QUERY_PARAMETER"),
         (RAW + "&language=fr", AUTH, 400, "INVALID_QUERY_PARAMETER"),
-        (RAW + "&diarize=true", AUTH, 400, "UNSUPPORTED_FEATURE"),
+        (RAW + "&summarize=true", AUTH, 400, "UNSUPPORTED_FEATURE"),
     ],
 )
 def test_a_refused_handshake_is_an_http_error_in_deepgrams_shape(

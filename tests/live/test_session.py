@@ -146,6 +146,34 @@ def test_a_long_utterance_becomes_final_while_the_speaker_talks() -> None:
     assert later[0].start_s == pytest.approx(confirmed.start_s + confirmed.duration_s)
 
 
+def test_diarize_numbers_speakers_through_the_session() -> None:
+    low, high = 300.0, 900.0  # two "voices" (`pitch_embedding` tells them apart)
+    audio = pcm16(tone(1.5, low), silence(1.0), tone(1.5, high), silence(1.0), tone(1.5, low), silence(1.0))
+    spans = [(0.0, 1.5), (2.5, 4.0), (5.0, 6.5)]
+    events = run("diarize=true&endpointing=300", audio, spans, answer_every=ANSWER_EVERY)
+    finals = [e for e in events if isinstance(e, Results) and e.words]
+    assert [{w.speaker for w in e.words} for e in finals] == [{0}, {1}, {0}]
+
+
+def test_diarized_finals_wait_for_their_speakers_and_stay_in_order() -> None:
+    # A long utterance becomes final while the speaker talks: those finals wait for their speakers too,
+    # and no interim overtakes them.
+    audio = pcm16(tone(9.0, 300.0), silence(1.0), tone(2.0, 900.0), silence(1.0))
+    events = run("interim_results=true&diarize=true", audio, [(0.0, 9.0), (10.0, 12.0)], answer_every=ANSWER_EVERY)
+    results = [e for e in events if isinstance(e, Results)]
+    finals = [e for e in results if e.is_final and e.words]
+    assert len(finals) >= 3
+    assert " ".join(e.transcript for e in finals).split() == [f"w{i}" for i in range(36)]
+    assert [w.speaker for e in finals for w in e.words] == [0] * 30 + [1] * 6
+    final_end = 0.0
+    for event in results:
+        assert event.start_s >= final_end - 1e-9
+        if event.is_final:
+            final_end = event.start_s + event.duration_s
+        else:
+            assert all(w.speaker is None for w in event.words)  # interims are not diarized
+
+
 def test_finalize_flushes_speech_with_from_finalize() -> None:
     script = Script(session("interim_results=true"), Timeline([(0.0, 1.5)]))
     script.feed(pcm16(tone(1.5))).answer().control(Finalize()).answer()

@@ -1,0 +1,97 @@
+"""Transcript features on live finals, through the official SDK, the real server and tiny.en.
+
+espeak-ng speech streamed faster than real time (the features, not the timing, are under test), with pauses
+long enough that each phrase ends in its own final.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import pytest
+from deepgram import DeepgramClient
+from deepgram.listen.v1.types import ListenV1Results
+from scipy.signal import resample_poly
+
+from tests.conftest import espeak_samples, words_of
+from tests.e2e.test_features import LINES, VOICES
+from tests.e2e.test_live import RATE, Heard, assert_well_ordered, linear16, pause, stream_sync
+
+pytestmark = pytest.mark.e2e
+
+
+def said(*phrases: bytes, gap_s: float = 1.2) -> bytes:
+    """16 kHz linear16 of the phrases (WAV files) one after another, with a pause after each."""
+    return b"".join(linear16(phrase) + pause(gap_s) for phrase in phrases)
+
+
+def spoken_finals(heard: Heard) -> list[tuple[str, list[object]]]:
+    """(transcript, words) of each final that has words."""
+    finals = [m.channel.alternatives[0] for m in heard.finals()]
+    return [(a.transcript, list(a.words)) for a in finals if a.words]
+
+
+def test_formatting_replace_and_profanity_on_live_finals(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    heard = stream_sync(
+        client,
+        said(speak("there are twenty five people here"), speak("oh shit it is the new project manager")),
+        speed=4.0,
+        smart_format=True,
+        profanity_filter=True,
+        replace=["project manager:PM"],
+        interim_results=True,
+    )
+    assert_well_ordered(heard)
+    first, second = spoken_finals(heard)
+    assert first[0] == "There are 25 people here."
+    assert "****" in second[0] and "shit" not in second[0] and second[0].endswith("PM.")
+    assert "PM" in [w.word for w in second[1]]
+
+
+def test_redaction_counts_placeholders_through_the_session(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    mine = speak("my social security number is one two three, four five, six seven eight nine.")
+    hers = speak("my social security number is nine eight seven, six five, four three two one.")
+    heard = stream_sync(client, said(mine, hers), speed=4.0, redact="ssn", punctuate=True, interim_results=True)
+    assert_well_ordered(heard)
+    first, second = spoken_finals(heard)
+    assert first[0].rstrip(".") == "My social security number is [SSN_1]"
+    assert second[0].rstrip(".") == "My social security number is [SSN_2]"
+    assert [w.word for w in second[1]][-1] == "[SSN_2]"
+    digits = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
+    for message in heard.of(ListenV1Results):  # interims too: no digit of a number ever leaves the server
+        assert not digits & set(words_of(message.channel.alternatives[0].transcript))
+
+
+def test_search_hits_on_live_finals(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    heard = stream_sync(
+        client,
+        said(speak("instagram was founded by kevin systrom and mike krieger")),
+        speed=4.0,
+        search=["systrom", "banana"],
+    )
+    assert_well_ordered(heard)
+    (final,) = [m for m in heard.finals() if m.channel.alternatives[0].words]
+    systrom, banana = final.channel.search  # the older SDK schema's channel.search, kept as an extra field
+    assert [systrom["query"], banana["query"]] == ["systrom", "banana"]
+    assert systrom["hits"][0]["confidence"] >= 0.75 and banana["hits"] == []
+    assert final.start <= systrom["hits"][0]["start"] < systrom["hits"][0]["end"] <= final.start + final.duration
+
+
+def conversation(voices: tuple[str, ...]) -> bytes:
+    """Each voice says a line, then the first voice again, as 16 kHz linear16 with pauses between turns."""
+    chunks = []
+    for voice, line in [*zip(voices, LINES, strict=False), (voices[0], "i will present the numbers first")]:
+        samples, voice_rate = espeak_samples(line, voice)
+        chunks += [resample_poly(samples.astype(np.float32), RATE, voice_rate), np.zeros(int(1.2 * RATE))]
+    return np.concatenate(chunks).astype("<i2").tobytes()
+
+
+@pytest.mark.parametrize("speakers", [2, 3])
+def test_diarize_keeps_speaker_numbers_through_the_session(client: DeepgramClient, speakers: int) -> None:
+    heard = stream_sync(client, conversation(VOICES[:speakers]), speed=4.0, diarize=True, interim_results=True)
+    assert_well_ordered(heard)
+    turns = [{w.speaker for w in words} for _, words in spoken_finals(heard)]
+    assert turns == [{s} for s in [*range(speakers), 0]]
+    final = heard.finals()[0]
+    assert final.metadata.diarize_info is not None and final.metadata.diarize_info.arch
