@@ -9,7 +9,8 @@ other piece are replaced by the frames of an encoded silent window: the decoder 
 at its place in the window, with silence around it (a piece never reads another stream's words), and
 the copies decode as one batch, which makes decoding cheaper per piece. (Whisper needs all 1500 encoder
 frames: on a shorter slice around the piece the decoder loops, as it does on fewer than 3000 mel frames.)
-Finals decode with beam search, interims greedily (unless their words may become final).
+Finals decode with the decoder's beam width (live streams decode greedily by default,
+`Settings.live_beam_size`), interims always greedily.
 
 A piece may start with context: speech before it whose words are already final, forced as the decoder's
 prefix, so Whisper continues after them (LocalAgreement-style). When the window is full, the context of
@@ -97,20 +98,13 @@ class DecodeItem:
     hotwords: str = ""
     #: Whisper language code; None is not supported here (live streams know their language).
     language: str = "en"
-    #: A final: urgent, and decoded with beam search.
+    #: Finals are urgent and decode with the beam; interims greedily.
     final: bool = False
-    #: Decode an interim with beam search too (its words may become final).
-    beam: bool = False
     #: Leading samples that are context: speech before the item proper, whose words begin `prefix`. When
     #: the window is full the decoder drops them, and uses `bare_prefix` instead.
     context_samples: int = 0
     #: The prefix that goes with the samples after the context.
     bare_prefix: str = ""
-
-    @property
-    def beam_search(self) -> bool:
-        """Whether the item is decoded with beam search rather than greedily."""
-        return self.final or self.beam
 
     @property
     def duration_s(self) -> float:
@@ -187,8 +181,8 @@ class PackedDecoder:
         encoded = self._encode(window)
         silence = self._silence_frames()
         encoded_at = time.perf_counter()
-        for final, beam in ((True, True), (False, True), (False, False)):
-            group = [i for i, piece in enumerate(pieces) if (piece.final, piece.beam_search) == (final, beam)]
+        for final in (True, False):
+            group = [i for i, piece in enumerate(pieces) if piece.final is final]
             for language in sorted({pieces[i].language for i in group}):
                 same = [i for i in group if pieces[i].language == language]
                 step = len(same) if final else INTERIM_STEP
@@ -241,7 +235,7 @@ class PackedDecoder:
         generated = self._model.model.generate(
             _storage(composites),
             [p + q for p, q in zip(prompts, prefixes, strict=True)],
-            beam_size=self._beam_size if items[0].beam_search else 1,
+            beam_size=self._beam_size if items[0].final else 1,
             max_length=min(self._model.max_length, max_length + max_new),
             return_scores=True,
             return_no_speech_prob=True,

@@ -374,8 +374,6 @@ class Channel:
             hotwords=self.config.hotwords,
             language=self.config.language,
             final=final,
-            # An interim whose agreed words may become final is decoded as carefully as a final.
-            beam=end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE,
             context_samples=max(0, utterance.start - origin),
             bare_prefix=_text(own),
         )

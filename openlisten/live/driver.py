@@ -81,11 +81,14 @@ class SessionDriver:
     async def events(self) -> AsyncIterator[Event]:
         """What to send the client, in order, until the session closes (a `Close` comes last, if any)."""
         while True:
+            # Read before draining: while an event is being sent, the client's frames may close the session,
+            # and the events that closing adds (Metadata, Close) come out in the next round.
+            closed = self.session.state is SessionState.CLOSED
             for event in self._drain():
                 yield event
                 if isinstance(event, Close):
                     return
-            if self.session.state is SessionState.CLOSED:
+            if closed:
                 return
             await self._wait()
 

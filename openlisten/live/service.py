@@ -83,7 +83,7 @@ class LiveService:
         return ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper")
 
     def _packed_decoder(self, spec: ModelSpec) -> PackedDecoder:
-        return PackedDecoder(lambda: self.models.load(spec), beam_size=self.settings.beam_size)
+        return PackedDecoder(lambda: self.models.load(spec), beam_size=self.settings.live_beam_size)
 
 
 def _language(options: LiveOptions, spec: ModelSpec) -> str:
