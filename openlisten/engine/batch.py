@@ -9,8 +9,7 @@ other piece are replaced by the frames of an encoded silent window: the decoder 
 at its place in the window, with silence around it (a piece never reads another stream's words), and
 the copies decode as one batch, which makes decoding cheaper per piece. (Whisper needs all 1500 encoder
 frames: on a shorter slice around the piece the decoder loops, as it does on fewer than 3000 mel frames.)
-Finals decode with the decoder's beam width (live streams decode greedily by default,
-`Settings.live_beam_size`), interims always greedily.
+Finals decode with the decoder's beam width (`Settings.live_beam_size`), interims always greedily.
 
 A piece may start with context: speech before it whose words are already final, forced as the decoder's
 prefix, so Whisper continues after them (LocalAgreement-style). When the window is full, the context of
