@@ -39,6 +39,13 @@ class LiveFeatures:
         self.redactor = Redactor(options.redact)
         self.tracker = SpeakerTracker() if options.diarization else None
 
+    def reconfigured(self, options: ListenOptions) -> LiveFeatures:
+        """The features for new `options` (a Configure message), keeping the session's placeholder counts
+        and speakers."""
+        features = LiveFeatures(options)
+        features.redactor, features.tracker = self.redactor, self.tracker
+        return features
+
     def words(self, words: Sequence[Word], *, final: bool) -> list[TranscriptWord]:
         """The transcript words of a Results: formatted, replaced, filtered and redacted."""
         redactor = self.redactor if final else self.redactor.interim()

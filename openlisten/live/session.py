@@ -277,11 +277,8 @@ class LiveSession:
         self._keyterms = tuple(keyterms)
         self._listen = replace(self._listen, **dict(configure.features))  # type: ignore[arg-type]
         for channel in self._channels:
-            features = LiveFeatures(self._listen)
-            features.redactor = channel.features.redactor  # placeholders keep counting through the session
-            features.tracker = channel.features.tracker  # and speakers keep their numbers
             config = replace(channel.config, hotwords=self.options.hotwords(self._keyterms))
-            channel.configure(config, features)
+            channel.configure(config, channel.features.reconfigured(self._listen))
         self._events.append(ConfigureSuccess(self._keyterms))
 
     def _close_stream(self) -> None:
