@@ -255,6 +255,8 @@ REDACTIONS = frozenset(
         "cvv",
         "phone_number",
         "email_address",
+        "name",
+        "location_address",
     }
 )
 #: ``redact`` values Deepgram accepts on streaming (spec §5.2).

@@ -45,4 +45,4 @@ def finish_words(words: Sequence[Word], options: ListenOptions, redactor: Redact
         finished = replace_terms(finished, options.replace)
     if options.profanity_filter:
         finished = filter_profanity(finished)
-    return redactor.redact(finished)
+    return redactor.redact(finished, words)

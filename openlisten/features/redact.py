@@ -6,15 +6,15 @@ just before it, and the kinds asked for decide which spans go (Deepgram's docs, 
 
     pci                  CREDIT_CARD (13-19 digits), CREDIT_CARD_EXPIRATION and CVV (after "expiration", "cvv")
     ssn                  SSN (9 digits)
-    pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS
+    pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS, NAME, LOCATION_ADDRESS
     numbers, true        NUMBER: any run of three or more digits
     aggressive_numbers   NUMBER: any number at all
 
 The placeholder counts each type through the transcript: "[SSN_1] and his is [SSN_2]". A `Redactor` keeps the
 counts, so that a live session numbers its placeholders across finals. A live interim may end in the middle of
 a number ("my social security number is one two three"): `Redactor.interim` also redacts a run of digits at
-its end that could still grow into a redacted type, so no part of one is ever sent. Names and addresses (``pii`` on
-Deepgram) need a named-entity model and are not redacted.
+its end that could still grow into a redacted type, so no part of one is ever sent. Names and street addresses
+are found in the recognizer's words by ``pii.py`` and redacted by the times they were said.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from num2words import num2words
 from text_to_num import alpha2digit
 
+from openlisten.engine.types import Word
+from openlisten.features.pii import Entity, find_pii
 from openlisten.features.tokens import edges
 from openlisten.transcript import TranscriptWord
 
@@ -51,7 +53,7 @@ _CONTEXT_WORDS = 6
 _GROUPS = {
     "pci": {"CREDIT_CARD", "CREDIT_CARD_EXPIRATION", "CVV"},
     "ssn": {"SSN"},
-    "pii": {"SSN", "CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS"},
+    "pii": {"SSN", "CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS", "NAME", "LOCATION_ADDRESS"},
     "numbers": {"NUMBER"},
     "true": {"NUMBER"},
     "aggressive_numbers": {"NUMBER", "ANY_NUMBER"},
@@ -60,7 +62,11 @@ _GROUPS = {
     "cvv": {"CVV"},
     "phone_number": {"PHONE_NUMBER"},
     "email_address": {"EMAIL_ADDRESS"},
+    "name": {"NAME"},
+    "location_address": {"LOCATION_ADDRESS"},
 }
+#: The types `find_pii` finds.
+_ENTITY_TYPES = frozenset({"NAME", "LOCATION_ADDRESS"})
 _MIN_NUMBER_DIGITS = 3
 #: The types an unfinished run of digits may grow into, most specific first, with their most digits.
 _GROWS_INTO = (
@@ -80,6 +86,8 @@ class _Span:
     start: int
     end: int
     digits: str
+    #: The entity's type, for a name or address (`find_pii`).
+    entity: str | None = None
 
 
 class Redactor:
@@ -98,13 +106,17 @@ class Redactor:
         copy.types, copy.counts, copy.open_end = self.types, Counter(self.counts), True
         return copy
 
-    def redact(self, words: Sequence[TranscriptWord]) -> list[TranscriptWord]:
-        """``words`` with each redacted span replaced by one placeholder word."""
+    def redact(self, words: Sequence[TranscriptWord], recognized: Sequence[Word] = ()) -> list[TranscriptWord]:
+        """``words`` with each redacted span replaced by one placeholder word.
+
+        Names and addresses are looked for in ``recognized``, the words as the recognizer wrote them.
+        """
         if not self.types:
             return list(words)
+        entities = [e for e in find_pii(recognized) if e.label in self.types] if self.types & _ENTITY_TYPES else []
         out: list[TranscriptWord] = []
         index = 0
-        for span in _spans(words):
+        for span in _spans(words, entities):
             out.extend(words[index : span.start])
             label = self._label(words, span)
             if label is None and self.open_end and _open(words, span):
@@ -118,6 +130,8 @@ class Redactor:
 
     def _label(self, words: Sequence[TranscriptWord], span: _Span) -> str | None:
         """The placeholder type of a span, or None when it stays."""
+        if span.entity:
+            return span.entity
         if span.digits == "@":
             return "EMAIL_ADDRESS" if "EMAIL_ADDRESS" in self.types else None
         for label in _candidates(words, span):
@@ -174,11 +188,17 @@ def _candidates(words: Sequence[TranscriptWord], span: _Span) -> list[str]:
     return labels
 
 
-def _spans(words: Sequence[TranscriptWord]) -> list[_Span]:
-    """Runs of words that say digits, and single email addresses; a sentence end closes a run."""
+def _spans(words: Sequence[TranscriptWord], entities: Sequence[Entity]) -> list[_Span]:
+    """The `entities`' words, runs of words that say digits, and single email addresses; a sentence end
+    closes a run."""
     spans: list[_Span] = []
     index = 0
     while index < len(words):
+        entity = _entity_span(words, index, entities)
+        if entity:
+            spans.append(entity)
+            index = entity.end
+            continue
         if _EMAIL_RE.match(words[index].word):
             spans.append(_Span(index, index + 1, "@"))
             index += 1
@@ -194,6 +214,21 @@ def _spans(words: Sequence[TranscriptWord]) -> list[_Span]:
         spans.append(_Span(index, end, _digits(words[index:end])))
         index = end
     return spans
+
+
+def _entity_span(words: Sequence[TranscriptWord], index: int, entities: Sequence[Entity]) -> _Span | None:
+    """The words of the entity said at ``words[index]``, if one is."""
+    entity = next((e for e in entities if _within(words[index], e)), None)
+    if entity is None:
+        return None
+    end = index + 1
+    while end < len(words) and _within(words[end], entity):
+        end += 1
+    return _Span(index, end, "", entity.label)
+
+
+def _within(word: TranscriptWord, entity: Entity) -> bool:
+    return entity.start_s <= (word.start_s + word.end_s) / 2 <= entity.end_s
 
 
 def _open(words: Sequence[TranscriptWord], span: _Span) -> bool:

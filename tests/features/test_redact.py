@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from openlisten.engine.types import Word
 from openlisten.features.redact import Redactor
 from tests.features.helpers import text, words
 
@@ -78,3 +79,13 @@ def test_an_interim_number_past_every_redacted_length_stays() -> None:
     assert text(interim.redact(words("one two three four five six seven eight nine one"))) == (
         "one two three four five six seven eight nine one"
     )
+
+
+def test_pii_redacts_names_and_addresses_by_the_recognized_words() -> None:
+    """Names are found in the recognizer's capitals even when the transcript is lower case."""
+    spoken = "my name is John Smith and I live at 42 Elm Street. Call me."
+    recognized = [Word(piece, i * 0.5, i * 0.5 + 0.4, 0.9) for i, piece in enumerate(spoken.split())]
+    lower = words(spoken.lower())
+    redacted = Redactor(["pii"]).redact(lower, recognized)
+    assert text(redacted) == "my name is [NAME_1] and i live at [LOCATION_ADDRESS_1]. call me."
+    assert text(Redactor(["ssn"]).redact(lower, recognized)) == text(lower)
