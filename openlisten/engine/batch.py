@@ -9,7 +9,8 @@ other piece are replaced by the frames of an encoded silent window: the decoder 
 at its place in the window, with silence around it (a piece never reads another stream's words), and
 the copies decode as one batch, which makes decoding cheaper per piece. (Whisper needs all 1500 encoder
 frames: on a shorter slice around the piece the decoder loops, as it does on fewer than 3000 mel frames.)
-Finals decode with the decoder's beam width (`Settings.live_beam_size`), interims always greedily.
+Finals decode with the decoder's beam width (`Settings.live_beam_size`), narrowed when several finals share
+a decode; interims always greedily.
 
 A piece may start with context: speech before it whose words are already final, forced as the decoder's
 prefix, so Whisper continues after them (LocalAgreement-style). When the window is full, the context of
@@ -234,7 +235,7 @@ class PackedDecoder:
         generated = self._model.model.generate(
             _storage(composites),
             [p + q for p, q in zip(prompts, prefixes, strict=True)],
-            beam_size=self._beam_size if items[0].final else 1,
+            beam_size=self._beam_width(items),
             max_length=min(self._model.max_length, max_length + max_new),
             return_scores=True,
             return_no_speech_prob=True,
@@ -261,6 +262,16 @@ class PackedDecoder:
                 words = ()  # Whisper's "you" on silence: it doubted there was speech and is unsure of the words
             results.append(DecodeResult(words, float(g.no_speech_prob), _avg_logprob(g)))
         return results
+
+    def _beam_width(self, items: list[DecodeItem]) -> int:
+        """Interims decode greedily; finals with the configured beam, narrowed when several share a decode.
+
+        A beam's cost grows with the sequences decoded at once: when finals pile up (a busy server) each gets
+        a narrower beam, and the round that holds them ends sooner, so the finals queued behind it wait less.
+        """
+        if not items[0].final:
+            return 1
+        return max(1, self._beam_size // len(items))
 
     def _align(
         self, tokenizer: Tokenizer, composites: npt.NDArray[Any], texts: list[list[int]], spans: list[slice]
