@@ -52,6 +52,19 @@ def test_speakers_are_stable_and_carry_no_confidence() -> None:
     assert labels == [{(0, None)}, {(1, None)}, {(0, None)}]
 
 
+def test_interims_carry_the_speaker_heard_last() -> None:
+    features, embedder = LiveFeatures(options("diarize=true")), LevelEmbedder()
+    assert {w.speaker for w in features.words(spoken("a b"), final=False)} == {0}
+    for index, level in enumerate((1, 2)):
+        _, audio = turns(level)
+        raw = spoken("a b c", 10.0 * index)
+        found = features.speaker_turns(raw, audio, 10.0 * index)
+        assert found is not None
+        features.speakers(features.words(raw, final=True), found, np.stack([embedder.embed(c) for c in found.clips]))
+    assert {w.speaker for w in features.words(spoken("d e", 20.0), final=False)} == {1}
+    assert {w.speaker for w in features.reconfigured(options("diarize=true")).words(spoken("f"), final=False)} == {1}
+
+
 def test_without_diarization_or_search_nothing_changes() -> None:
     features = LiveFeatures(options("punctuate=true"))
     raw = spoken("hello there")
