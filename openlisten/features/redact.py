@@ -6,15 +6,15 @@ just before it, and the kinds asked for decide which spans go (Deepgram's docs, 
 
     pci                  CREDIT_CARD (13-19 digits), CREDIT_CARD_EXPIRATION and CVV (after "expiration", "cvv")
     ssn                  SSN (9 digits)
-    pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS, NAME, LOCATION_ADDRESS
+    pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS, NAME, LOCATION_*
     numbers, true        NUMBER: any run of three or more digits
     aggressive_numbers   NUMBER: any number at all
 
 The placeholder counts each type through the transcript: "[SSN_1] and his is [SSN_2]". A `Redactor` keeps the
 counts, so that a live session numbers its placeholders across finals. A live interim may end in the middle of
 a number ("my social security number is one two three"): `Redactor.interim` also redacts a run of digits at
-its end that could still grow into a redacted type, so no part of one is ever sent. Names and street addresses
-are found in the recognizer's words by ``pii.py`` and redacted by the times they were said.
+its end that could still grow into a redacted type, so no part of one is ever sent. Names, places and street
+addresses are found in the recognizer's words by ``pii.py`` and redacted by the times they were said.
 """
 
 from __future__ import annotations
@@ -28,6 +28,7 @@ from num2words import num2words
 from text_to_num import alpha2digit
 
 from openlisten.engine.types import Word
+from openlisten.features.pii import LABELS as PII_LABELS
 from openlisten.features.pii import Entity, find_pii
 from openlisten.features.tokens import edges
 from openlisten.transcript import TranscriptWord
@@ -53,7 +54,7 @@ _CONTEXT_WORDS = 6
 _GROUPS = {
     "pci": {"CREDIT_CARD", "CREDIT_CARD_EXPIRATION", "CVV"},
     "ssn": {"SSN"},
-    "pii": {"SSN", "CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS", "NAME", "LOCATION_ADDRESS"},
+    "pii": {"SSN", "CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS", *PII_LABELS},
     "numbers": {"NUMBER"},
     "true": {"NUMBER"},
     "aggressive_numbers": {"NUMBER", "ANY_NUMBER"},
@@ -63,10 +64,12 @@ _GROUPS = {
     "phone_number": {"PHONE_NUMBER"},
     "email_address": {"EMAIL_ADDRESS"},
     "name": {"NAME"},
+    "location": {label for label in PII_LABELS if label.startswith("LOCATION")},
     "location_address": {"LOCATION_ADDRESS"},
+    "location_city": {"LOCATION_CITY"},
+    "location_state": {"LOCATION_STATE"},
+    "location_country": {"LOCATION_COUNTRY"},
 }
-#: The types `find_pii` finds.
-_ENTITY_TYPES = frozenset({"NAME", "LOCATION_ADDRESS"})
 _MIN_NUMBER_DIGITS = 3
 #: The types an unfinished run of digits may grow into, most specific first, with their most digits.
 _GROWS_INTO = (
@@ -113,7 +116,7 @@ class Redactor:
         """
         if not self.types:
             return list(words)
-        entities = [e for e in find_pii(recognized) if e.label in self.types] if self.types & _ENTITY_TYPES else []
+        entities = [e for e in find_pii(recognized) if e.label in self.types] if self.types & PII_LABELS else []
         out: list[TranscriptWord] = []
         index = 0
         for span in _spans(words, entities):

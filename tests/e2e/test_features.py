@@ -139,12 +139,13 @@ def test_redact(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
     assert transcript_of(card_response).rstrip(".") == "My card number is [CREDIT_CARD_1]"
 
 
-def test_redact_pii_names_and_addresses(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
-    audio = speak("hello, my name is john smith. i live at twelve oak street, springfield.")
+def test_redact_pii_names_places_and_addresses(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    audio = speak("hello, my name is john smith. i live at twelve oak street, springfield. i was born in boston.")
     response = client.listen.v1.media.transcribe_file(request=audio, model="nova-3", redact="pii")
-    transcript = transcript_of(response)  # lower case: names are found in the recognizer's own capitals
+    transcript = transcript_of(response)  # lower case: the entities are found in the recognizer's own capitals
     assert "my name is [NAME_1]" in transcript and "live at [LOCATION_ADDRESS_1]" in transcript, transcript
-    assert not {"john", "smith", "oak", "springfield"} & set(words_of(transcript))
+    assert "born in [LOCATION_CITY_1]" in transcript, transcript
+    assert not {"john", "smith", "oak", "springfield", "boston"} & set(words_of(transcript))
     formatted = client.listen.v1.media.transcribe_file(request=audio, model="nova-3", smart_format=True, redact="name")
     assert "my name is [NAME_1]" in transcript_of(formatted) and "12 Oak Street" in transcript_of(formatted)
 

@@ -22,7 +22,7 @@ def found(text: str) -> list[tuple[str, str]]:
     [
         ("Hello, my name is John Smith and I'm here.", [("NAME", "John Smith")]),
         ("I spoke to Jennifer yesterday.", [("NAME", "Jennifer")]),
-        ("My name is Xavi, from Spain.", [("NAME", "Xavi,")]),
+        ("My name is Xavi, from Spain.", [("NAME", "Xavi,"), ("LOCATION_COUNTRY", "Spain.")]),
         ("Thanks, Dr. Patel.", [("NAME", "Patel.")]),
         ("Mark Jones called.", [("NAME", "Mark Jones")]),
     ],
@@ -49,7 +49,7 @@ def test_not_names(text: str) -> None:
     [
         ("I live at 42 Elm Street, Springfield, Illinois.", "42 Elm Street, Springfield, Illinois."),
         ("Send it to 1600 Pennsylvania Avenue Northwest, Washington, DC 20500.", None),
-        ("The meeting is at 350 5th Avenue in New York.", "350 5th Avenue"),
+        ("The meeting is at 350 5th Avenue in the morning.", "350 5th Avenue"),
     ],
 )
 def test_street_addresses(text: str, expected: str | None) -> None:
@@ -68,3 +68,19 @@ def test_a_house_number_in_words() -> None:
     ]
     assert found("It has one hundred Main Street shops") == [("LOCATION_ADDRESS", "one hundred Main Street")]
     assert found("I have twelve Oak trees.") == []
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "I flew from Boston to the United Kingdom.",
+            [("LOCATION_CITY", "Boston"), ("LOCATION_COUNTRY", "United Kingdom.")],
+        ),
+        ("We met in Springfield, Illinois.", [("LOCATION_CITY", "Springfield,"), ("LOCATION_STATE", "Illinois.")]),
+        ("I love Georgia.", [("LOCATION_STATE", "Georgia.")]),
+        ("Reading is fun.", []),  # a one-word place that opens a sentence
+    ],
+)
+def test_places(text: str, expected: list[tuple[str, str]]) -> None:
+    assert found(text) == expected

@@ -89,3 +89,13 @@ def test_pii_redacts_names_and_addresses_by_the_recognized_words() -> None:
     redacted = Redactor(["pii"]).redact(lower, recognized)
     assert text(redacted) == "my name is [NAME_1] and i live at [LOCATION_ADDRESS_1]. call me."
     assert text(Redactor(["ssn"]).redact(lower, recognized)) == text(lower)
+
+
+def test_location_redacts_every_kind_of_place_and_its_subtypes_one_each() -> None:
+    spoken = "I moved from Boston to 12 Oak Street in Ohio."
+    recognized = [Word(piece, i * 0.5, i * 0.5 + 0.4, 0.9) for i, piece in enumerate(spoken.split())]
+    redacted = text(Redactor(["location"]).redact(words(spoken), recognized))
+    assert redacted == "I moved from [LOCATION_CITY_1] to [LOCATION_ADDRESS_1] in [LOCATION_STATE_1]."
+    assert text(Redactor(["location_state"]).redact(words(spoken), recognized)) == (
+        "I moved from Boston to 12 Oak Street in [LOCATION_STATE_1]."
+    )
