@@ -58,6 +58,15 @@ def test_numerals(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
     assert transcript_of(response) == "there are 25 people here"
 
 
+def test_filler_words(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    audio = speak("hmm, so, umm, let me think about it, uh, yes.")
+    kept = client.listen.v1.media.transcribe_file(request=audio, model="nova-3", filler_words=True)
+    dropped = client.listen.v1.media.transcribe_file(request=audio, model="nova-3")
+    assert {"um", "uh"} <= set(words_of(transcript_of(kept)))
+    assert not {"um", "uh", "umm"} & set(words_of(transcript_of(dropped)))
+    assert "let me think about it" in transcript_of(dropped)
+
+
 def test_dictation(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
     audio = speak("i am fine period how are you question mark")
     plain = client.listen.v1.media.transcribe_file(request=audio, model="nova-3", punctuate=True)
@@ -189,6 +198,12 @@ def test_diarize_model_switches_diarization_on(client: DeepgramClient, speak: Ca
     response = client.listen.v1.media.transcribe_file(request=speak(LINES[0]), model="nova-3", diarize_model="latest")
     assert {w.speaker for w in alternative(response).words} == {0}
     assert response.metadata.diarize_info is not None
+
+
+def test_a_language_the_model_cannot_do_is_refused(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    with pytest.raises(ApiError) as refused:
+        client.listen.v1.media.transcribe_file(request=speak(LINES[0]), model="nova-3", language="fr")
+    assert refused.value.status_code == 400 and "language 'fr' is not available" in str(refused.value.body)
 
 
 def test_detect_language_reports_english_on_tiny_en(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
