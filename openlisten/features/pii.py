@@ -1,7 +1,7 @@
 """Names, places and street addresses in recognized words: the entities ``redact=pii`` hides beyond numbers.
 
 Deepgram finds these with a named-entity model; none ships in a PyPI wheel (spaCy's and Flair's download from
-a model hub), so they are found here from what Whisper writes and two well-kept libraries:
+a model hub), so they are found here from what Whisper writes and three well-kept libraries:
 
 - **Names** (``NAME``). Whisper capitalizes proper nouns. A name is a run of capitalized words that starts
   with a common given name (Faker's US lists, from the Social Security Administration's) or follows a cue
