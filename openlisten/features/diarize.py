@@ -99,9 +99,16 @@ class SpeakerTracker:
         self.distance = distance
         self.centroids: list[np.ndarray] = []
         self.counts: list[int] = []
+        #: The speaker of the turn assigned last (0 before any): who is most likely talking now.
+        self.last = 0
 
     def assign(self, embedding: np.ndarray) -> tuple[int, float]:
         """The speaker of a turn's embedding, and how close it is to that speaker's voice (0-1)."""
+        speaker, confidence = self._match(embedding)
+        self.last = speaker
+        return speaker, confidence
+
+    def _match(self, embedding: np.ndarray) -> tuple[int, float]:
         if self.centroids:
             similarities = np.stack(self.centroids) @ embedding
             best = int(np.argmax(similarities))

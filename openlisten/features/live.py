@@ -9,7 +9,7 @@ final, "[SSN_2]" in a later one) and diarization keeps speaker numbers stable. T
 - `words` for every Results, interim or final (interims do not advance the redaction count);
 - `speaker_turns` for a final's words once they are decoded, when ``diarize`` is on: the turns whose audio
   the model's thread embeds; then `speakers`, in order of the finals, with those embeddings. Interim words
-  are not embedded (that would hold every interim back): they carry the speaker heard last, which the
+  are not embedded (that would hold every interim back): they carry the tracker's last speaker, which the
   final corrects where the voice changed;
 - `search` for finals, when ``search`` is on, for ``channel.search`` in the Results.
 """
@@ -41,14 +41,12 @@ class LiveFeatures:
         self.format: FormatOptions = format_options(options)
         self.redactor = Redactor(options.redact)
         self.tracker = SpeakerTracker() if options.diarization else None
-        #: The speaker of the last final word, with ``diarize``: the interims' provisional speaker.
-        self.last_speaker = 0
 
     def reconfigured(self, options: ListenOptions) -> LiveFeatures:
         """The features for new `options` (a Configure message), keeping the session's placeholder counts
         and speakers."""
         features = LiveFeatures(options)
-        features.redactor, features.tracker, features.last_speaker = self.redactor, self.tracker, self.last_speaker
+        features.redactor, features.tracker = self.redactor, self.tracker
         return features
 
     def words(self, words: Sequence[Word], *, final: bool) -> list[TranscriptWord]:
@@ -58,7 +56,7 @@ class LiveFeatures:
         finished = finish_words(words, self.options, self.redactor.interim())
         if self.tracker is None:
             return finished
-        return [replace(word, speaker=self.last_speaker) for word in finished]
+        return [replace(word, speaker=self.tracker.last) for word in finished]
 
     def speaker_turns(self, words: Sequence[Word], samples: np.ndarray, offset_s: float) -> SpeakerTurns | None:
         """The turns of a final's words to embed (``samples`` start at stream time ``offset_s``); None when
@@ -72,10 +70,7 @@ class LiveFeatures:
     ) -> list[TranscriptWord]:
         """A final's words with the session's speaker numbers (call in the order of the finals)."""
         assert self.tracker is not None
-        labelled = label_live(words, turns, embeddings, self.tracker)
-        if labelled and labelled[-1].speaker is not None:
-            self.last_speaker = labelled[-1].speaker
-        return labelled
+        return label_live(words, turns, embeddings, self.tracker)
 
     def search(self, words: Sequence[TranscriptWord]) -> tuple[SearchResult, ...] | None:
         """``channel.search`` of a final, when the session searches."""

@@ -28,7 +28,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from openlisten.engine.types import Word
-from openlisten.features.tokens import edges
+from openlisten.features.tokens import edges, ends_sentence
 
 __all__ = ["Entity", "LABELS", "find_pii"]
 
@@ -134,7 +134,7 @@ def _address(words: Sequence[Word], index: int) -> tuple[int, str] | None:
 
     # Every part of an address is a number or capitalized; the parser reads only those words.
     stop = start
-    while stop < min(len(words), start + _MAX_ADDRESS_WORDS) and not _ends_sentence(words[stop - 1]):
+    while stop < min(len(words), start + _MAX_ADDRESS_WORDS) and not ends_sentence(words[stop - 1].text):
         if not (_is_name_word(words[stop]) or _has_digit(words[stop])):
             break
         stop += 1
@@ -190,11 +190,7 @@ def _after_cue(words: Sequence[Word], index: int) -> bool:
 
 
 def _opens_sentence(words: Sequence[Word], index: int) -> bool:
-    return index == 0 or _ends_sentence(words[index - 1])
-
-
-def _ends_sentence(word: Word) -> bool:
-    return any(mark in edges(word.text)[2] for mark in ".?!")
+    return index == 0 or ends_sentence(words[index - 1].text)
 
 
 def _is_name_word(word: Word) -> bool:
