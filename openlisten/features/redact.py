@@ -195,9 +195,10 @@ def _spans(words: Sequence[TranscriptWord], entities: Sequence[Entity]) -> list[
     """The `entities`' words, runs of words that say digits, and single email addresses; a sentence end
     closes a run."""
     spans: list[_Span] = []
+    entity_spans = _entity_spans(words, entities)
     index = 0
     while index < len(words):
-        entity = _entity_span(words, index, entities)
+        entity = entity_spans.get(index)
         if entity:
             spans.append(entity)
             index = entity.end
@@ -219,19 +220,24 @@ def _spans(words: Sequence[TranscriptWord], entities: Sequence[Entity]) -> list[
     return spans
 
 
-def _entity_span(words: Sequence[TranscriptWord], index: int, entities: Sequence[Entity]) -> _Span | None:
-    """The words of the entity said at ``words[index]``, if one is."""
-    entity = next((e for e in entities if _within(words[index], e)), None)
-    if entity is None:
-        return None
-    end = index + 1
-    while end < len(words) and _within(words[end], entity):
-        end += 1
-    return _Span(index, end, "", entity.label)
+def _entity_spans(words: Sequence[TranscriptWord], entities: Sequence[Entity]) -> dict[int, _Span]:
+    """The words each entity was said in, by their first word (one pass: both are in time order)."""
+    spans: dict[int, _Span] = {}
+    index = 0
+    for entity in entities:
+        while index < len(words) and _middle(words[index]) < entity.start_s:
+            index += 1
+        end = index
+        while end < len(words) and _middle(words[end]) <= entity.end_s:
+            end += 1
+        if end > index:
+            spans[index] = _Span(index, end, "", entity.label)
+        index = end
+    return spans
 
 
-def _within(word: TranscriptWord, entity: Entity) -> bool:
-    return entity.start_s <= (word.start_s + word.end_s) / 2 <= entity.end_s
+def _middle(word: TranscriptWord) -> float:
+    return (word.start_s + word.end_s) / 2
 
 
 def _open(words: Sequence[TranscriptWord], span: _Span) -> bool:
