@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from openlisten.errors import InvalidParameter, UnsupportedFeature
+from openlisten.features.redact import KINDS as REDACT_KINDS
 
 __all__ = ["CALLBACK_METHODS", "ListenOptions", "RAW_ENCODINGS"]
 
@@ -241,28 +242,6 @@ _KINDS: dict[str, type] = {
 }
 
 
-#: ``redact`` values: Deepgram's groups and the entity types this server detects (spec §3.2; issue 4).
-REDACTIONS = frozenset(
-    {
-        "pci",
-        "pii",
-        "ssn",
-        "numbers",
-        "true",
-        "aggressive_numbers",
-        "credit_card",
-        "credit_card_expiration",
-        "cvv",
-        "phone_number",
-        "email_address",
-        "name",
-        "location",
-        "location_address",
-        "location_city",
-        "location_state",
-        "location_country",
-    }
-)
 #: ``redact`` values Deepgram accepts on streaming (spec §5.2).
 LIVE_REDACTIONS = frozenset({"pci", "ssn", "numbers", "true", "aggressive_numbers"})
 #: Diarizer versions Deepgram names (spec §3.2).
@@ -329,9 +308,9 @@ def _parse_search(raw: list[str]) -> tuple[str, ...]:
 def _parse_redact(raw: list[str]) -> tuple[str, ...]:
     kinds = [value.strip().lower() for value in raw if value.strip().lower() not in _FALSE]
     for kind in kinds:
-        if kind not in REDACTIONS:
+        if kind not in REDACT_KINDS:
             raise UnsupportedFeature(
-                f"redact={kind} is not supported by this server; use {', '.join(sorted(REDACTIONS))}"
+                f"redact={kind} is not supported by this server; use {', '.join(sorted(REDACT_KINDS))}"
             )
     return tuple(dict.fromkeys(kinds))
 

@@ -33,7 +33,7 @@ from openlisten.features.pii import Entity, find_pii
 from openlisten.features.tokens import edges
 from openlisten.transcript import TranscriptWord
 
-__all__ = ["Redactor"]
+__all__ = ["KINDS", "Redactor"]
 
 #: Number words that say digits: "zero" to "nineteen", the tens, "hundred", "thousand", and "oh" for zero.
 _NUMBER_WORDS = frozenset(
@@ -70,6 +70,8 @@ _GROUPS = {
     "location_state": {"LOCATION_STATE"},
     "location_country": {"LOCATION_COUNTRY"},
 }
+#: The ``redact`` values this server knows: Deepgram's groups and the entity types it detects (spec §3.2).
+KINDS = frozenset(_GROUPS)
 _MIN_NUMBER_DIGITS = 3
 #: The types an unfinished run of digits may grow into, most specific first, with their most digits.
 _GROWS_INTO = (
