@@ -43,7 +43,6 @@ __all__ = ["ProgressCallback", "Transcriber"]
 #: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
 ProgressCallback = Callable[[float, float], None]
 
-
 #: Raw encodings that carry no sample rate of their own, so Deepgram requires `sample_rate`.
 _RATE_REQUIRED = frozenset({"linear16", "linear32", "mulaw", "alaw"})
 

@@ -235,18 +235,19 @@ class Channel:
 
     def deliver(self, request_id: int, result: DecodeResult | npt.NDArray[np.float32]) -> None:
         """The result of one of this channel's requests: a decode, or the voice embeddings of a final's turns."""
-        for slot in self._slots:
-            if isinstance(result, DecodeResult) and slot.request_id == request_id:
-                assert slot.samples is not None
-                self._decoded(slot, _in_span(_shifted(result.words, slot.origin), slot.start), slot.samples)
-                self._send_ready_finals()
-                return
-            if not isinstance(result, DecodeResult) and slot.embed_id == request_id:
-                slot.embeddings = result
-                self._send_ready_finals()
-                return
         if isinstance(result, DecodeResult):
-            self._apply_interim(request_id, result)
+            slot = next((slot for slot in self._slots if slot.request_id == request_id), None)
+            if slot is None:
+                self._apply_interim(request_id, result)
+                return
+            assert slot.samples is not None
+            self._decoded(slot, _in_span(_shifted(result.words, slot.origin), slot.start), slot.samples)
+        else:
+            slot = next((slot for slot in self._slots if slot.embed_id == request_id), None)
+            if slot is None:
+                return
+            slot.embeddings = result
+        self._send_ready_finals()
 
     def cancelled(self, request_id: int) -> None:
         """A decode request that will not run (coalesced into a newer one)."""
