@@ -93,15 +93,16 @@ def find_pii(words: Sequence[Word]) -> list[Entity]:
     found: list[Entity] = []
     index = 0
     while index < len(words):
-        end, label = _address(words, index) or _name(words, index) or _place(words, index) or (index + 1, "")
+        run = _capitalized_run(words, index)
+        end, label = _address(words, index) or _name(words, index, run) or _place(words, index, run) or (index + 1, "")
         if label:
             found.append(Entity(label, words[index].start_s, words[end - 1].end_s))
         index = end
     return found
 
 
-def _name(words: Sequence[Word], index: int) -> tuple[int, str] | None:
-    end = _capitalized_run(words, index)
+def _name(words: Sequence[Word], index: int, end: int) -> tuple[int, str] | None:
+    """A name in the capitalized words ``words[index:end]``."""
     if end == index:
         return None
     first = _core(words[index])
@@ -115,8 +116,8 @@ def _name(words: Sequence[Word], index: int) -> tuple[int, str] | None:
     return end, "NAME"
 
 
-def _place(words: Sequence[Word], index: int) -> tuple[int, str] | None:
-    run = _capitalized_run(words, index)
+def _place(words: Sequence[Word], index: int, run: int) -> tuple[int, str] | None:
+    """The longest place name that the capitalized words ``words[index:run]`` start with."""
     places = _places()
     for end in range(run, index, -1):
         label = places.get(" ".join(_core(word) for word in words[index:end]))
