@@ -3,7 +3,8 @@
 The model already uses every core for one decode, so running two decodes at once only makes both slower
 (../shared/DESIGN.md). Work is therefore queued and run by one worker thread, most urgent first:
 
-- **Priorities.** Live finals run before live interims, which run before prerecorded work. Prerecorded jobs
+- **Priorities.** Live finals a ``Finalize`` waits for run first, then other live finals, then live interims,
+  then prerecorded work (`expedite` moves a waiting job up to the first rank). Prerecorded jobs
   are submitted one decoding window at a time, so urgent work waits at most one window. A prerecorded job
   that has waited `starvation_s` moves ahead of live interims (never of finals): a busy live load thins the
   interim cadence instead of starving REST requests.
@@ -54,12 +55,14 @@ class Dropped(Exception):
 class Priority(enum.IntEnum):
     """Lower runs first."""
 
+    #: Live finals a client's ``Finalize`` is waiting for: a voice agent holds its turn until they come.
+    LIVE_FINALIZE = 0
     #: Live finals: a speaker is waiting for them.
-    LIVE_FINAL = 0
+    LIVE_FINAL = 1
     #: Live interim hypotheses: nice to have, may be coalesced or dropped under load.
-    LIVE_INTERIM = 1
+    LIVE_INTERIM = 2
     #: Prerecorded files: throughput matters more than latency.
-    PRERECORDED = 2
+    PRERECORDED = 3
 
 
 class BatchRunner(Protocol[I_contra, R_co]):
@@ -144,6 +147,14 @@ class Scheduler:
             if item is done:
                 return
             yield item  # type: ignore[misc]
+
+    def expedite(self, future: Future[Any]) -> None:
+        """Move the job of `future`, if it is still waiting, up to `Priority.LIVE_FINALIZE`."""
+        with self._cond:
+            for job in self._pending:
+                if job.future is future:
+                    job.priority = min(job.priority, Priority.LIVE_FINALIZE)
+                    self._cond.notify()
 
     @property
     def depth(self) -> int:

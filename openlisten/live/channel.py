@@ -1,20 +1,28 @@
 """One channel of a live stream: speech detection → endpointing → decode requests → stabilization → Results.
 
 Everything here runs in stream time, counted in samples at 16 kHz, and advances one 32 ms VAD frame at a
-time, so the same audio gives the same requests however it is cut into pieces. The channel's finals tile
-its stream time: each final starts where the previous one ended.
+time, so the same audio gives the same requests however it is cut into pieces.
 
 An utterance opens at a speech onset (with `PRE_ROLL_S` of audio before it) and closes at an endpoint:
 `endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. At the endpoint one final decode of the
 utterance (beam search) gives its words, with ``speech_final``. Meanwhile an interim decode is requested
 every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S` without ``interim_results``), greedy and
 droppable under load; once the speech not yet final passes `CONFIRM_AFTER_S`, the words two successive
-hypotheses agree on become finals while the speaker talks (LocalAgreement, `stabilizer`). Every decode
-starts up to `CONTEXT_S` before the utterance, with the finalized words there forced as the decoder's
-prefix: Whisper hears the utterance in context and continues after what was already sent.
+hypotheses agree on become finals while the speaker talks (LocalAgreement, `stabilizer`). An utterance
+that reaches `MAX_DECODE_S` with nothing confirmed is cut there, and the rest goes on as a new one.
 
-Finals wait in line, in order; while one is waiting, interim hypotheses are neither requested nor used,
-so results never go out of order. With ``diarize`` a final also waits for its speakers: once its words are
+**Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of
+slots: each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
+``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by
+text, never by time: every decode of audio after earlier finals starts a little before that audio, with
+the words of those finals in it forced as the decoder's prefix (`_context`), so what the decoder says
+after the prefix is exactly the words not yet final, wherever its word times fall. A final whose earlier
+finals are still being decoded therefore waits for them before its own decode is asked for; an interim
+decoded meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late,
+interims are dropped and beams narrow: finals then come later, with the same words.
+
+While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
+pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
 known, the voice of each turn is embedded (an `EmbedRequest`, model work like a decode), and the session's
 `SpeakerTracker` numbers them as the final goes out.
 """
@@ -43,6 +51,7 @@ from openlisten.live.events import (
     DecodeRequest,
     EmbedRequest,
     Event,
+    Expedite,
     Results,
     SpeechStarted,
     UtteranceEnd,
@@ -67,18 +76,21 @@ CONFIRM_AFTER_S = 8.0
 INTERIM_INTERVAL_S = 1.0
 #: Audio between the decodes that confirm words of a long utterance when no interims are sent.
 STABILIZE_INTERVAL_S = 2.0
-#: Longest audio decoded at once: past it, the confirmed words are cut off and become the prompt, which
-#: bounds the work per decode and keeps each piece well inside one 30-second window.
+#: Longest audio of an utterance decoded at once: past it, its confirmed words become context, or with
+#: none confirmed the utterance is cut, which bounds the work per decode. With its context, a decode stays
+#: inside `MAX_ITEM_S`.
 MAX_DECODE_S = 20.0
+#: Longest decode, context included: well inside one 30-second window (`engine.batch.WINDOW_S`).
+MAX_ITEM_S = 28.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
 #: Finalized words this recent before an utterance are decoded again with it, as forced prefix.
 CONTEXT_S = 10.0
-#: How far before its span a word's middle may be and still belong to it (word times are approximate).
-SPAN_SLACK_S = 0.05
-#: Older finalized words given to the decoder as its previous-text prompt (0: none; the audio context
-#: above helps, a text prompt measured no better and can start Whisper repeating itself).
-PROMPT_WORDS = 0
+#: The least context a decode keeps when the decoder's window is full: the words of the last seconds before
+#: its audio, so a word cut in two by a final's end is still said once.
+SHORT_CONTEXT_S = 2.0
+#: Most of the prefix's last words looked for said again at the start of a decode.
+MAX_ECHO_WORDS = 3
 #: Finalized words remembered for context.
 HISTORY_WORDS = 200
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
@@ -106,7 +118,7 @@ class ChannelConfig:
 class _Utterance:
     """The speech being decoded."""
 
-    #: First sample of the utterance's own audio (decodes may start earlier, with finalized words as prefix).
+    #: First sample of the utterance's own audio (decodes start earlier, with the words there as prefix).
     start: int
     #: Where speech started.
     onset: int
@@ -118,14 +130,20 @@ class _Slot:
 
     start: int
     end: int
-    #: Stream sample of the decoded audio's first sample (word times count from there).
-    origin: int
     speech_final: bool
     from_finalize: bool
-    #: The decode request of its words (None: they were known when it was made).
+    #: The speech to decode, until its decode is asked for (once every final before it is known).
+    utterance: _Utterance | None = None
+    #: A ``Finalize`` waits for it: its decode runs before other work.
+    urgent: bool = False
+    #: Stream sample of the decoded audio's first sample (word times count from there).
+    origin: int = 0
+    #: The decode request of its words (None: not asked for yet, or known when it was made).
     request_id: int | None = None
     #: The decoded audio, from `origin`, until the words are known (``diarize`` embeds the speakers' voices).
     samples: npt.NDArray[np.float32] | None = None
+    #: The words forced as the decoder's prefix, until the words are known.
+    prefix: list[Word] | None = None
     #: Its words, in stream time, once decoded.
     words: list[Word] | None = None
     #: With ``diarize``: the speaker turns being embedded, the request, and the embeddings once back.
@@ -149,6 +167,10 @@ class _Interim:
     end: int
     #: The decoded audio, from `origin`.
     samples: npt.NDArray[np.float32]
+    #: The words forced as the decoder's prefix.
+    prefix: list[Word]
+    #: Asked with every earlier final's words as prefix: its words may become final (else only shown).
+    confirmable: bool
 
 
 class Channel:
@@ -182,7 +204,7 @@ class Channel:
         self._last_word_end: float | None = None
         self._utterance_end_sent = False
         self._sentence_open = False
-        self._history: list[Word] = []  # finalized words, the context of later decodes
+        self._history: list[Word] = []  # finalized words in the order said: the context of later decodes
 
     @property
     def samples(self) -> int:
@@ -209,11 +231,11 @@ class Channel:
         self._audio.drop_before(self._keep_from())
 
     def _keep_from(self) -> int:
-        """The first sample a later decode may need: the utterance's, or the context before a coming one."""
-        utterance = self._utterance
-        anchor = utterance.onset if utterance is not None else self._framed - _KEEP_SAMPLES
-        keep = anchor - int((CONTEXT_S + PRE_ROLL_S) * SAMPLE_RATE)
-        return keep if utterance is None else min(keep, utterance.start)
+        """The first sample a later decode may need: the context before the first speech not yet asked for."""
+        pending = [slot.utterance for slot in self._slots if slot.utterance is not None]
+        first = pending[0] if pending else self._utterance
+        anchor = first.start if first is not None else self._framed - _KEEP_SAMPLES
+        return anchor - int((CONTEXT_S + PRE_ROLL_S) * SAMPLE_RATE)
 
     def flush(self, *, from_finalize: bool, closing: bool = False) -> None:
         """Finalize everything received so far (Finalize, or the end of the stream)."""
@@ -224,9 +246,11 @@ class Channel:
             if not closing and self._endpointer.state is SpeechState.SPEECH:
                 self._open(end, announce=False)  # the speaker goes on: a new utterance starts here
         elif end > self._committed:
-            self._slots.append(_Slot(self._committed, end, end, False, from_finalize, words=[]))
+            self._slots.append(_Slot(self._committed, end, speech_final=False, from_finalize=from_finalize, words=[]))
             self._committed = end
-            self._send_ready_finals()
+        if from_finalize:
+            self._expedite()
+        self._send_ready_finals()
 
     def configure(self, config: ChannelConfig, features: LiveFeatures) -> None:
         """New keyterms or formatting for what comes next."""
@@ -240,8 +264,10 @@ class Channel:
             if slot is None:
                 self._apply_interim(request_id, result)
                 return
-            assert slot.samples is not None
-            self._decoded(slot, _in_span(_shifted(result.words, slot.origin), slot.start), slot.samples)
+            assert slot.samples is not None and slot.prefix is not None
+            words = _after_prefix(_shifted(result.words, slot.origin), slot.prefix, slot.start)
+            self._decoded(slot, words, slot.samples)
+            self._request_next_final()
         else:
             slot = next((slot for slot in self._slots if slot.embed_id == request_id), None)
             if slot is None:
@@ -263,8 +289,9 @@ class Channel:
             speech_final = self.config.endpointing_ms is not None
             self._close_utterance(self._utterance, event.sample, speech_final=speech_final, from_finalize=False)
         now = sample + FRAME_SAMPLES
+        self._bound_utterance(now)
         # No interim during a pause: an endpoint may be coming, and its final should not wait for one.
-        if self._utterance is not None and not self._slots and probability >= SILENCE_THRESHOLD:
+        if self._utterance is not None and probability >= SILENCE_THRESHOLD:
             self._maybe_request_interim(now)
         self._commit_silence(now)
         self._check_utterance_end(now)
@@ -283,10 +310,24 @@ class Channel:
         self._stabilizer.reset()
         self._request_final(utterance, end, speech_final=speech_final, from_finalize=from_finalize)
 
+    def _bound_utterance(self, now: int) -> None:
+        """Keep the open utterance's own audio within `MAX_DECODE_S`: its confirmed words become context, or,
+        with none confirmed, it is cut here (the next decode has this one's words as prefix, so a word cut
+        in two is said once)."""
+        utterance = self._utterance
+        if utterance is None or now - utterance.start <= MAX_DECODE_S * SAMPLE_RATE:
+            return
+        if self._committed > utterance.start:
+            self._utterance = utterance = _Utterance(self._committed, utterance.onset)
+            self._new_prefix()
+        if now - utterance.start > MAX_DECODE_S * SAMPLE_RATE:
+            self._close_utterance(utterance, now, speech_final=False, from_finalize=False)
+            self._open(now, announce=False)
+
     def _commit_silence(self, now: int) -> None:
         end = now - _KEEP_SAMPLES  # never into the pre-roll of speech that may be starting
         if self._utterance is None and not self._slots and end - self._committed >= SILENCE_COMMIT_S * SAMPLE_RATE:
-            self._slots.append(_Slot(self._committed, end, end, False, False, words=[]))
+            self._slots.append(_Slot(self._committed, end, speech_final=False, from_finalize=False, words=[]))
             self._committed = end
             self._send_ready_finals()
 
@@ -305,80 +346,99 @@ class Channel:
     # Requests.
 
     def _request_final(self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool) -> None:
-        origin, item = self._item(utterance, end, final=True)
-        slot = _Slot(self._committed, end, origin, speech_final, from_finalize)
+        slot = _Slot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
         self._committed = end
         self._slots.append(slot)
         if end <= utterance.start:
             slot.words = []
             self._send_ready_finals()
             return
-        slot.request_id = self._next_id()
-        slot.samples = item.samples
-        self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item))
+        slot.utterance = utterance
+        self._request_next_final()
+
+    def _request_next_final(self) -> None:
+        """Ask for the decode of the first final not yet asked for, once every final before it is known."""
+        for slot in self._slots:
+            if slot.words is not None:
+                continue
+            if slot.utterance is None:
+                return  # being decoded: the finals after it wait for its words
+            origin, prefix, item = self._item(slot.utterance, slot.end, final=True, context=True)
+            slot.utterance, slot.origin, slot.samples, slot.prefix = None, origin, item.samples, prefix
+            slot.request_id = self._next_id()
+            request = DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item, urgent=slot.urgent)
+            self._emit(request)
+            return
+
+    def _expedite(self) -> None:
+        """A ``Finalize`` waits for every final in line: their decodes go first."""
+        for slot in self._slots:
+            if slot.words is None and not slot.urgent:
+                slot.urgent = True
+                if slot.request_id is not None:
+                    self._emit(Expedite(slot.request_id))
 
     def _maybe_request_interim(self, now: int) -> None:
         interval = INTERIM_INTERVAL_S if self.config.interim_results else STABILIZE_INTERVAL_S
         if now - self._last_interim < interval * SAMPLE_RATE:
             return
-        utterance = self._shortened(now)
-        if utterance is None:
+        utterance = self._utterance
+        assert utterance is not None
+        # While a final is being decoded its words are unknown: this interim is only shown.
+        confirmable = all(slot.words is not None for slot in self._slots)
+        if not confirmable and not self.config.interim_results:
             return
-        origin, item = self._item(utterance, now, final=False)
+        origin, prefix, item = self._item(utterance, now, final=False, context=confirmable)
         request_id = self._next_id()
-        self._interims[request_id] = _Interim(self._version, origin, now, item.samples)
+        self._interims[request_id] = _Interim(self._version, origin, now, item.samples, prefix, confirmable)
         self._last_interim = now
         self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item))
 
-    def _shortened(self, now: int) -> _Utterance | None:
-        """The open utterance, its own audio cut to at most `MAX_DECODE_S` (None when that took a final)."""
-        utterance = self._utterance
-        assert utterance is not None
-        if now - utterance.start <= MAX_DECODE_S * SAMPLE_RATE:
-            return utterance
-        if self._committed > utterance.start:
-            # Words were confirmed: decode from the end of them on (`_item` adds what context fits).
-            self._utterance = utterance = _Utterance(self._committed, utterance.onset)
-            self._new_prefix()
-        if now - utterance.start > MAX_DECODE_S * SAMPLE_RATE:
-            # Nothing confirmed for a whole decode's length: cut here.
-            self._close_utterance(utterance, now, speech_final=False, from_finalize=False)
-            self._open(now, announce=False)
-            return None
-        return utterance
+    def _item(
+        self, utterance: _Utterance, end: int, *, final: bool, context: bool
+    ) -> tuple[int, list[Word], DecodeItem]:
+        """Where the decoded audio starts, its prefix, and the item: the utterance, with the speech before it.
 
-    def _item(self, utterance: _Utterance, end: int, *, final: bool) -> tuple[int, DecodeItem]:
-        """Where the decoded audio starts, and the item: the utterance, with the speech just before it.
-
-        Whisper hears an utterance best in context, as a prerecorded decode would. So when every earlier
-        final is known, the decode starts up to `CONTEXT_S` before the utterance, with the finalized words
-        there forced as the prefix: Whisper continues after them. (The decoder drops that context when its
-        window is full; older words may go in the prompt.)
+        Whisper hears an utterance best in context, as a prerecorded decode would, and with the words of
+        the finals before it forced as the prefix it says only the words after them. So with `context`
+        (every earlier final known) the decode starts up to `CONTEXT_S` before the utterance; when its
+        window is full, the decoder keeps only the last `SHORT_CONTEXT_S` of it.
         """
-        origin = utterance.start
-        if CONTEXT_S and all(slot.words is not None for slot in self._slots):
-            horizon = _seconds(utterance.onset) - CONTEXT_S
-            known = [w for w in self._history if w.start_s >= horizon]
-            if known:
-                origin = min(origin, round((known[0].start_s - PRE_ROLL_S) * SAMPLE_RATE))
-            if end - origin > MAX_DECODE_S * SAMPLE_RATE:
-                origin = utterance.start
-        origin = max(origin, self._audio.start, 0)
-        origin_s = origin / SAMPLE_RATE
-        prefix = [w for w in self._history if w.start_s >= origin_s]
-        earlier = [w for w in self._history if w.start_s < origin_s][-PROMPT_WORDS:] if PROMPT_WORDS else []
-        own = [w for w in prefix if w.start_s >= utterance.start / SAMPLE_RATE]
+        start = utterance.start
+        origin, prefix = self._context(start, end, CONTEXT_S) if context else (start, [])
+        short, short_prefix = self._context(start, end, SHORT_CONTEXT_S) if context else (start, [])
         item = DecodeItem(
             samples=self._audio.slice(origin, end),
             prefix=_text(prefix),
-            prompt=_text(earlier),
             hotwords=self.config.hotwords,
             language=self.config.language,
             final=final,
-            context_samples=max(0, utterance.start - origin),
-            bare_prefix=_text(own),
+            context_samples=short - origin,
+            bare_prefix=_text(short_prefix),
         )
-        return origin, item
+        return origin, prefix, item
+
+    def _context(self, start: int, end: int, seconds: float) -> tuple[int, list[Word]]:
+        """The finalized words said in the `seconds` before `start`, and where audio that holds them begins.
+
+        The words are the last ones said (a suffix of the history), and the audio begins after the word
+        before them: the prefix is exactly the words of the decoded audio before `start`. The decode never
+        reaches past `MAX_ITEM_S` (the open utterance's own confirmed words are always within it) or before
+        the audio kept.
+        """
+        limit_s = max((start / SAMPLE_RATE) - seconds, end / SAMPLE_RATE - MAX_ITEM_S + PRE_ROLL_S)
+        history = self._history
+        first = len(history)
+        while first > 0 and history[first - 1].start_s >= limit_s:
+            first -= 1
+        words = history[first:]
+        if not words:
+            return start, []
+        origin_s = min(w.start_s for w in words) - PRE_ROLL_S
+        if first > 0:
+            origin_s = max(origin_s, history[first - 1].end_s)
+        origin = max(round(origin_s * SAMPLE_RATE), self._audio.start, 0)
+        return min(origin, start), words
 
     def _cancel_interims(self) -> None:
         for request_id in self._interims:
@@ -398,27 +458,26 @@ class Channel:
     def _apply_interim(self, request_id: int, result: DecodeResult) -> None:
         interim = self._interims.pop(request_id, None)
         utterance = self._utterance
-        if interim is None or utterance is None or interim.version != self._version or self._slots:
-            return
-        if request_id < self._applied:
+        if interim is None or utterance is None or interim.version != self._version or request_id < self._applied:
             return
         self._applied = request_id
-        words = _in_span(_shifted(result.words, interim.origin), self._committed)
-        # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
-        # decoded whole, once, with beam search and all its audio (better words, and fewer finals to decode).
-        long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
-        agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0)
+        words = _after_prefix(_shifted(result.words, interim.origin), interim.prefix, self._committed)
+        agreed = 0
+        if interim.confirmable and all(slot.words is not None for slot in self._slots):
+            # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
+            # decoded whole, once, with beam search and all its audio (better words, and fewer finals).
+            long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
+            agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0)
         if agreed:
             cut = _cut(words, agreed, self._committed, interim.end)
-            slot = _Slot(self._committed, cut, interim.origin, speech_final=False, from_finalize=False)
+            slot = _Slot(self._committed, cut, speech_final=False, from_finalize=False, origin=interim.origin)
             self._slots.append(slot)
             self._decoded(slot, words[:agreed], interim.samples)
             self._committed = cut
             self._new_prefix()
             self._stabilizer.update(words[agreed:], _seconds(interim.end))  # the rest is the last hypothesis
             self._send_ready_finals()
-        # (An interim never overtakes a final waiting for its speakers.)
-        if self.config.interim_results and words[agreed:] and not self._slots:
+        if self.config.interim_results and words[agreed:]:
             self._send(
                 self._committed, interim.end, words[agreed:], is_final=False, speech_final=False, from_finalize=False
             )
@@ -429,7 +488,7 @@ class Channel:
         slot.words = words
         slot.samples = None
         if words:
-            self._history = sorted([*self._history, *words], key=lambda w: w.start_s)[-HISTORY_WORDS:]
+            self._history = [*self._history, *words][-HISTORY_WORDS:]
             self._version += 1  # every later decode has a longer prefix
         slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
         if slot.turns is not None:
@@ -521,10 +580,23 @@ def _shifted(words: Sequence[Word], origin: int) -> list[Word]:
     return [replace(w, start_s=round(w.start_s + offset, 3), end_s=round(w.end_s + offset, 3)) for w in words]
 
 
-def _in_span(words: list[Word], start: int) -> list[Word]:
-    """The words that belong after `start`: those of the audio before it were decoded as context."""
-    start_s = start / SAMPLE_RATE - SPAN_SLACK_S
-    return [w for w in words if (w.start_s + w.end_s) / 2 >= start_s]
+def _after_prefix(words: list[Word], prefix: Sequence[Word], start: int) -> list[Word]:
+    """The words a decode said after its prefix, less the prefix's last words said again before `start`.
+
+    Whatever the decoder says after a forced prefix is new, wherever its word times fall, except an echo:
+    the prefix's last few words said once more, in the audio they were already final for (the decoder
+    sometimes restarts its last phrase there).
+    """
+    start_s = start / SAMPLE_RATE
+    for size in range(min(len(words), len(prefix), MAX_ECHO_WORDS), 0, -1):
+        echo = words[:size]
+        if [_key(w) for w in echo] == [_key(w) for w in prefix[-size:]] and echo[-1].start_s < start_s:
+            return words[size:]
+    return words
+
+
+def _key(word: Word) -> str:
+    return "".join(char for char in word.text.lower() if char.isalnum() or char == "'")
 
 
 def _clamped(word: Word, start_s: float, end_s: float) -> Word:

@@ -21,7 +21,7 @@ import numpy as np
 from openlisten.engine.batch import DecodeItem, DecodeResult
 from openlisten.engine.scheduler import BatchRunner, Dropped, Priority, Scheduler
 from openlisten.features.diarize import VoiceEmbedder
-from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, EmbedRequest, Event
+from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, EmbedRequest, Event, Expedite
 from openlisten.live.session import LiveSession, SessionState
 
 __all__ = ["SessionDriver"]
@@ -116,12 +116,19 @@ class SessionDriver:
                 future = self._futures.pop(event.request_id, None)
                 if future is not None:
                     future.cancel()
+            elif isinstance(event, Expedite):
+                future = self._futures.get(event.request_id)
+                if future is not None:
+                    self._scheduler.expedite(future)
             else:
                 out.append(event)
         return out
 
     def _submit(self, request: DecodeRequest) -> None:
-        priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
+        if request.urgent:
+            priority = Priority.LIVE_FINALIZE
+        else:
+            priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
         key = None if request.final else (self._name, request.channel)
         future = self._scheduler.submit_batch(self._decoder, priority, request.item, coalesce_key=key)
         self._track(request.request_id, future, "final" if request.final else "interim")

@@ -24,6 +24,7 @@ __all__ = [
     "DecodeRequest",
     "EmbedRequest",
     "Event",
+    "Expedite",
     "Finalize",
     "InvalidMessage",
     "KeepAlive",
@@ -166,6 +167,8 @@ class DecodeRequest:
     #: Stream time of the item's first sample, in seconds.
     start_s: float
     item: DecodeItem
+    #: A ``Finalize`` waits for it: it runs before any other work.
+    urgent: bool = False
 
     @property
     def final(self) -> bool:
@@ -191,6 +194,13 @@ class CancelRequest:
     request_id: int
 
 
+@dataclass(frozen=True)
+class Expedite:
+    """A `DecodeRequest` a ``Finalize`` now waits for: run it before any other work, if it has not run."""
+
+    request_id: int
+
+
 Event = (
     SpeechStarted
     | Results
@@ -203,4 +213,5 @@ Event = (
     | DecodeRequest
     | EmbedRequest
     | CancelRequest
+    | Expedite
 )

@@ -47,16 +47,15 @@ def test_stream_to_a_server_prints_the_text(live_server: LiveServer, speech_file
     assert words[:2] == ["hello", "world"] and words[-1] == "test", result.output
 
 
-def test_stream_json_has_interims_then_finals_then_metadata(
-    live_server: LiveServer, speech_file: Callable[[str], Path]
-) -> None:
+def test_stream_json_has_results_then_metadata(live_server: LiveServer, speech_file: Callable[[str], Path]) -> None:
     args = ["stream", str(speech_file(LONG_SPEECH)), "--url", live_server.base_url, "--api-key", API_KEY, "--json"]
     result = CliRunner().invoke(main, [*args, "--speed", "1.5", "--endpointing", "300"])
     assert result.exit_code == 0, result.output
     messages = [json.loads(line) for line in result.output.splitlines()]
     assert [m["type"] for m in messages][-1] == "Metadata"
     results = [m for m in messages if m["type"] == "Results"]
-    assert not results[0]["is_final"]  # an interim came first
+    # (Whether interims came depends on the machine's load: `bench/live.py` counts them.)
+    assert all(m["is_final"] or m["channel"]["alternatives"][0]["transcript"] for m in results)
     finals = " ".join(m["channel"]["alternatives"][0]["transcript"] for m in results if m["is_final"])
     assert {"quick", "lazy", "green", "field", "barn"} <= set(words_of(finals)), finals
     assert any(m["speech_final"] for m in results)

@@ -93,7 +93,8 @@ def test_diarize_keeps_speaker_numbers_through_the_session(client: DeepgramClien
     assert_well_ordered(heard)
     turns = [{w.speaker for w in words} for _, words in spoken_finals(heard)]
     assert turns == [{s} for s in [*range(speakers), 0]]
+    # Interims may be dropped under load (not asserted to exist); those that come carry a known speaker.
     interim_words = [w for m in heard.of(ListenV1Results) if not m.is_final for w in m.channel.alternatives[0].words]
-    assert interim_words and all(w.speaker in range(speakers) for w in interim_words)
+    assert all(w.speaker in range(speakers) for w in interim_words)
     final = heard.finals()[0]
     assert final.metadata.diarize_info is not None and final.metadata.diarize_info.arch

@@ -398,20 +398,23 @@ def test_disconnect_is_quiet_and_cancels_the_work_in_flight() -> None:
     assert live.next_deadline() is None
 
 
-def test_words_the_model_puts_before_the_span_are_dropped() -> None:
-    """Context decoded again (its words already sent) must not come back as new words."""
+def test_the_prefix_said_again_is_dropped_but_a_word_missed_before_is_kept() -> None:
+    """Words are assigned to finals by text: the last words of the prefix said again, in the context's
+    audio, are not new; a word the decoder says after the prefix is new, wherever its time falls."""
 
     class Echo(Timeline):
         def answer(self, request: DecodeRequest) -> DecodeResult:
             result = super().answer(request)
-            return DecodeResult((Word("again", 0.0, 0.05, 0.9), *result.words))
+            said = request.item.prefix.split()
+            echo = (Word(said[-1], 0.0, 0.05, 0.9),) if said else (Word("missed", 0.0, 0.05, 0.9),)
+            return DecodeResult((*echo, *result.words))
 
     script = Script(session(), Echo([(0.0, 1.0), (1.6, 2.5)]))
     script.feed(pcm16(tone(1.0), silence(0.6))).answer().feed(pcm16(tone(0.9), silence(0.5))).answer()
     texts = [e.transcript for e in script.said() if isinstance(e, Results)]
-    assert texts == ["again w0 w1 w2", "w3 w4 w5"]
+    assert texts == ["missed w0 w1 w2", "w3 w4 w5"]
     second = [r for r in script.requests if r.final][1]
-    assert second.item.prefix == "again w0 w1 w2" and second.start_s < 1.0
+    assert second.item.prefix == "missed w0 w1 w2" and second.start_s < 1.0
 
 
 def test_punctuation_and_capitals_follow_the_options() -> None:
