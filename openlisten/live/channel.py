@@ -29,6 +29,7 @@ known, the voice of each turn is embedded (an `EmbedRequest`, model work like a 
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -91,8 +92,6 @@ CONTEXT_S = 10.0
 SHORT_CONTEXT_S = 2.0
 #: Most of the prefix's last words looked for said again at the start of a decode.
 MAX_ECHO_WORDS = 3
-#: Finalized words remembered for context.
-HISTORY_WORDS = 200
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
@@ -158,6 +157,14 @@ class _Slot:
 
 
 @dataclass(frozen=True)
+class _Known:
+    """A final whose words are known, as context for the decodes after it."""
+
+    start: int
+    words: list[Word]
+
+
+@dataclass(frozen=True)
 class _Interim:
     """An interim decode in flight."""
 
@@ -204,7 +211,7 @@ class Channel:
         self._last_word_end: float | None = None
         self._utterance_end_sent = False
         self._sentence_open = False
-        self._history: list[Word] = []  # finalized words in the order said: the context of later decodes
+        self._history: deque[_Known] = deque()  # recent finals whose words are known: the context of decodes
 
     @property
     def samples(self) -> int:
@@ -246,8 +253,7 @@ class Channel:
             if not closing and self._endpointer.state is SpeechState.SPEECH:
                 self._open(end, announce=False)  # the speaker goes on: a new utterance starts here
         elif end > self._committed:
-            self._slots.append(_Slot(self._committed, end, speech_final=False, from_finalize=from_finalize, words=[]))
-            self._committed = end
+            self._add_empty(_Slot(self._committed, end, speech_final=False, from_finalize=from_finalize))
         if from_finalize:
             self._expedite()
         self._send_ready_finals()
@@ -327,8 +333,7 @@ class Channel:
     def _commit_silence(self, now: int) -> None:
         end = now - _KEEP_SAMPLES  # never into the pre-roll of speech that may be starting
         if self._utterance is None and not self._slots and end - self._committed >= SILENCE_COMMIT_S * SAMPLE_RATE:
-            self._slots.append(_Slot(self._committed, end, speech_final=False, from_finalize=False, words=[]))
-            self._committed = end
+            self._add_empty(_Slot(self._committed, end, speech_final=False, from_finalize=False))
             self._send_ready_finals()
 
     def _check_utterance_end(self, now: int) -> None:
@@ -347,14 +352,20 @@ class Channel:
 
     def _request_final(self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool) -> None:
         slot = _Slot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
-        self._committed = end
-        self._slots.append(slot)
         if end <= utterance.start:
-            slot.words = []
+            self._add_empty(slot)
             self._send_ready_finals()
             return
+        self._committed = end
+        self._slots.append(slot)
         slot.utterance = utterance
         self._request_next_final()
+
+    def _add_empty(self, slot: _Slot) -> None:
+        """A final with no speech to decode (silence): its words, none, are known at once."""
+        self._slots.append(slot)
+        self._committed = slot.end
+        self._decoded(slot, [], None)
 
     def _request_next_final(self) -> None:
         """Ask for the decode of the first final not yet asked for, once every final before it is known."""
@@ -419,25 +430,27 @@ class Channel:
         return origin, prefix, item
 
     def _context(self, start: int, end: int, seconds: float) -> tuple[int, list[Word]]:
-        """The finalized words said in the `seconds` before `start`, and where audio that holds them begins.
+        """Where a decode of the audio from `start` to `end` begins, and its prefix: the finals of the last
+        `seconds` before `start`, from the first one's start on (its leading silence trimmed), and their words.
 
-        The words are the last ones said (a suffix of the history), and the audio begins after the word
-        before them: the prefix is exactly the words of the decoded audio before `start`. The decode never
-        reaches past `MAX_ITEM_S` (the open utterance's own confirmed words are always within it) or before
-        the audio kept.
+        The context begins where a final began, so the prefix is exactly the words of the decoded audio
+        before `start`; a word that an earlier decode missed (cut in two by a final's end) is heard whole
+        and said after it. The decode never reaches past `MAX_ITEM_S` (the open utterance's own confirmed
+        words are always within it) or before the audio kept.
         """
-        limit_s = max((start / SAMPLE_RATE) - seconds, end / SAMPLE_RATE - MAX_ITEM_S + PRE_ROLL_S)
+        limit = max(
+            start - round(seconds * SAMPLE_RATE), end - round(MAX_ITEM_S * SAMPLE_RATE), self._audio.start
+        )
         history = self._history
         first = len(history)
-        while first > 0 and history[first - 1].start_s >= limit_s:
+        while first > 0 and history[first - 1].start >= limit:
             first -= 1
-        words = history[first:]
-        if not words:
+        finals = list(itertools.islice(history, first, None))
+        if not finals:
             return start, []
-        origin_s = min(w.start_s for w in words) - PRE_ROLL_S
-        if first > 0:
-            origin_s = max(origin_s, history[first - 1].end_s)
-        origin = max(round(origin_s * SAMPLE_RATE), self._audio.start, 0)
+        words = [word for final in finals for word in final.words]
+        lead = min(start, round(words[0].start_s * SAMPLE_RATE)) if words else start
+        origin = max(finals[0].start, lead - round(PRE_ROLL_S * SAMPLE_RATE))
         return min(origin, start), words
 
     def _cancel_interims(self) -> None:
@@ -482,15 +495,18 @@ class Channel:
                 self._committed, interim.end, words[agreed:], is_final=False, speech_final=False, from_finalize=False
             )
 
-    def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32]) -> None:
+    def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
         """A final's words (in stream time) are known: they are context from now on, and with ``diarize``
         their speakers' voices are to be embedded."""
         slot.words = words
-        slot.samples = None
+        slot.samples = slot.prefix = None
+        self._history.append(_Known(slot.start, words))
+        while self._history and self._history[0].start < self._audio.start:
+            self._history.popleft()
         if words:
-            self._history = [*self._history, *words][-HISTORY_WORDS:]
             self._version += 1  # every later decode has a longer prefix
-        slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
+        if samples is not None:
+            slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
         if slot.turns is not None:
             slot.embed_id = self._next_id()
             self._emit(EmbedRequest(slot.embed_id, self.config.index, slot.turns))
