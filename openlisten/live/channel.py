@@ -77,12 +77,11 @@ CONFIRM_AFTER_S = 8.0
 INTERIM_INTERVAL_S = 1.0
 #: Audio between the decodes that confirm words of a long utterance when no interims are sent.
 STABILIZE_INTERVAL_S = 2.0
-#: Longest audio of an utterance decoded at once: past it, its confirmed words become context, or with
-#: none confirmed the utterance is cut, which bounds the work per decode. With its context, a decode stays
-#: inside `MAX_ITEM_S`.
+#: Longest audio decoded at once, context included: past it, an utterance's confirmed words become context,
+#: or with none confirmed it is cut, and the context before an utterance shrinks. This bounds the work per
+#: decode (a longer one also leaves room for fewer others in the window) and keeps each piece well inside
+#: one 30-second window (`engine.batch.WINDOW_S`).
 MAX_DECODE_S = 20.0
-#: Longest decode, context included: well inside one 30-second window (`engine.batch.WINDOW_S`).
-MAX_ITEM_S = 28.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
 #: Finalized words this recent before an utterance are decoded again with it, as forced prefix.
@@ -145,6 +144,8 @@ class _Slot:
     prefix: list[Word] | None = None
     #: Its words, in stream time, once decoded.
     words: list[Word] | None = None
+    #: Its words are in the channel's history (the context of later decodes).
+    recorded: bool = False
     #: With ``diarize``: the speaker turns being embedded, the request, and the embeddings once back.
     turns: SpeakerTurns | None = None
     embed_id: int | None = None
@@ -435,13 +436,13 @@ class Channel:
 
         The context begins where a final began, so the prefix is exactly the words of the decoded audio
         before `start`; a word that an earlier decode missed (cut in two by a final's end) is heard whole
-        and said after it. The decode never reaches past `MAX_ITEM_S` (the open utterance's own confirmed
+        and said after it. The decode never reaches past `MAX_DECODE_S` (the open utterance's own confirmed
         words are always within it) or before the audio kept.
         """
-        limit = max(
-            start - round(seconds * SAMPLE_RATE), end - round(MAX_ITEM_S * SAMPLE_RATE), self._audio.start
-        )
+        limit = max(start - round(seconds * SAMPLE_RATE), end - round(MAX_DECODE_S * SAMPLE_RATE), self._audio.start)
         history = self._history
+        if history and end - history[-1].start <= MAX_DECODE_S * SAMPLE_RATE:
+            limit = min(limit, history[-1].start)  # always the final just before: it may end inside a word
         first = len(history)
         while first > 0 and history[first - 1].start >= limit:
             first -= 1
@@ -500,9 +501,7 @@ class Channel:
         their speakers' voices are to be embedded."""
         slot.words = words
         slot.samples = slot.prefix = None
-        self._history.append(_Known(slot.start, words))
-        while self._history and self._history[0].start < self._audio.start:
-            self._history.popleft()
+        self._record_known()
         if words:
             self._version += 1  # every later decode has a longer prefix
         if samples is not None:
@@ -510,6 +509,18 @@ class Channel:
         if slot.turns is not None:
             slot.embed_id = self._next_id()
             self._emit(EmbedRequest(slot.embed_id, self.config.index, slot.turns))
+
+    def _record_known(self) -> None:
+        """The finals in line whose words are known, and every final's before them, join the history, in
+        order (a final of silence may be known before a final ahead of it is decoded)."""
+        for slot in self._slots:
+            if slot.words is None:
+                break
+            if not slot.recorded:
+                slot.recorded = True
+                self._history.append(_Known(slot.start, slot.words))
+        while self._history and self._history[0].start < self._audio.start:
+            self._history.popleft()
 
     def _send_ready_finals(self) -> None:
         while self._slots and self._slots[0].ready:
