@@ -34,7 +34,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE
-from openlisten.engine.types import Word
+from openlisten.engine.types import Word, word_key
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -92,8 +92,6 @@ class DecodeItem:
     samples: npt.NDArray[np.float32]
     #: Words already confirmed for this audio, forced as the decoder's prefix; only later words come back.
     prefix: str = ""
-    #: Earlier text of the stream, to condition the decoder (Whisper's previous-text prompt).
-    prompt: str = ""
     #: Terms to bias the decoder toward (faster-whisper's ``hotwords``).
     hotwords: str = ""
     #: Whisper language code; None is not supported here (live streams know their language).
@@ -304,13 +302,9 @@ class PackedDecoder:
         return tokenizer
 
     def _prompt(self, tokenizer: Tokenizer, item: DecodeItem) -> list[int]:
-        """[<|startofprev|> hotwords previous-text] <|startoftranscript|> lang task <|notimestamps|>."""
+        """[<|startofprev|> hotwords] <|startoftranscript|> lang task <|notimestamps|>."""
         half = self._model.max_length // 2 - 1
-        context: list[int] = []
-        if item.hotwords.strip():
-            context += tokenizer.encode(" " + item.hotwords.strip())
-        if item.prompt.strip():
-            context += tokenizer.encode(" " + item.prompt.strip())
+        context = tokenizer.encode(" " + item.hotwords.strip()) if item.hotwords.strip() else []
         head = [tokenizer.sot_prev, *context[-half:]] if context else []
         return [*head, *tokenizer.sot_sequence, tokenizer.no_timestamps]
 
@@ -428,8 +422,7 @@ def drop_repeats(prefix: Sequence[str], words: Sequence[Word]) -> tuple[Word, ..
 
 
 def _key(word: Word | str) -> str:
-    text = word.text if isinstance(word, Word) else word
-    return "".join(char for char in text.lower() if char.isalnum() or char == "'")
+    return word_key(word.text if isinstance(word, Word) else word)
 
 
 def _words_after_prefix(

@@ -19,6 +19,11 @@ class Word:
     confidence: float
 
 
+def word_key(text: str) -> str:
+    """A word as two hypotheses are compared: lower case, letters, digits and apostrophes only."""
+    return "".join(char for char in text.lower() if char.isalnum() or char == "'")
+
+
 @dataclass(frozen=True)
 class Segment:
     """A run of words the recognizer decoded together (one Whisper segment)."""

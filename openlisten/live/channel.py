@@ -41,7 +41,7 @@ import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.batch import DecodeItem, DecodeResult
-from openlisten.engine.types import Word
+from openlisten.engine.types import Word, word_key
 from openlisten.features.diarize import SpeakerTurns
 from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
@@ -89,8 +89,9 @@ CONTEXT_S = 10.0
 #: The least context a decode keeps when the decoder's window is full: the words of the last seconds before
 #: its audio, so a word cut in two by a final's end is still said once.
 SHORT_CONTEXT_S = 2.0
-#: Most of the prefix's last words looked for said again at the start of a decode.
-MAX_ECHO_WORDS = 3
+#: Most of the prefix's last words looked for said again at the start of a decode (the decoder's own
+#: `drop_repeats` removes longer runs).
+MAX_ECHO_WORDS = 2
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
@@ -611,19 +612,17 @@ def _after_prefix(words: list[Word], prefix: Sequence[Word], start: int) -> list
     """The words a decode said after its prefix, less the prefix's last words said again before `start`.
 
     Whatever the decoder says after a forced prefix is new, wherever its word times fall, except an echo:
-    the prefix's last few words said once more, in the audio they were already final for (the decoder
-    sometimes restarts its last phrase there).
+    the prefix's last word or two said once more, in the audio they were already final for. (The decoder's
+    `drop_repeats` removes a longer run said again; a short one only its time tells from a speaker who
+    really said it twice.)
     """
     start_s = start / SAMPLE_RATE
     for size in range(min(len(words), len(prefix), MAX_ECHO_WORDS), 0, -1):
         echo = words[:size]
-        if [_key(w) for w in echo] == [_key(w) for w in prefix[-size:]] and echo[-1].start_s < start_s:
+        said_again = [word_key(w.text) for w in echo] == [word_key(w.text) for w in prefix[-size:]]
+        if said_again and echo[-1].start_s < start_s:
             return words[size:]
     return words
-
-
-def _key(word: Word) -> str:
-    return "".join(char for char in word.text.lower() if char.isalnum() or char == "'")
 
 
 def _clamped(word: Word, start_s: float, end_s: float) -> Word:

@@ -125,10 +125,9 @@ class SessionDriver:
         return out
 
     def _submit(self, request: DecodeRequest) -> None:
+        priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
         if request.urgent:
             priority = Priority.LIVE_FINALIZE
-        else:
-            priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
         key = None if request.final else (self._name, request.channel)
         future = self._scheduler.submit_batch(self._decoder, priority, request.item, coalesce_key=key)
         self._track(request.request_id, future, "final" if request.final else "interim")

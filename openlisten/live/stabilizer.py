@@ -9,17 +9,14 @@ speaker may still be in the middle of them.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
-from openlisten.engine.types import Word
+from openlisten.engine.types import Word, word_key
 
 __all__ = ["EDGE_S", "Stabilizer"]
 
 #: Words ending this close to the end of the decoded audio may still change.
 EDGE_S = 0.4
-
-_NOT_WORD_RE = re.compile(r"[^\w']+")
 
 
 class Stabilizer:
@@ -35,7 +32,7 @@ class Stabilizer:
         """
         agreed = 0
         for old, new in zip(self._previous, hypothesis, strict=False):
-            if _key(old) != _key(new) or new.end_s > audio_end_s - EDGE_S:
+            if word_key(old.text) != word_key(new.text) or new.end_s > audio_end_s - EDGE_S:
                 break
             agreed += 1
         self._previous = tuple(hypothesis[agreed:])
@@ -44,8 +41,3 @@ class Stabilizer:
     def reset(self) -> None:
         """Forget the last hypothesis (a new utterance, or a new prefix)."""
         self._previous = ()
-
-
-def _key(word: Word) -> str:
-    """A word as agreement compares it: lower case, no punctuation."""
-    return _NOT_WORD_RE.sub("", word.text.lower())
