@@ -295,7 +295,12 @@ class Channel:
             self._open(event.sample, announce=True)
         elif isinstance(event, Offset) and self._utterance is not None:
             speech_final = self.config.endpointing_ms is not None
-            self._close_utterance(self._utterance, event.sample, speech_final=speech_final, from_finalize=False)
+            # An utterance opened at a Finalize after the speech had in fact ended holds only silence: its last
+            # speech frame began before it.
+            silent = event.speech_end - FRAME_SAMPLES < self._utterance.start
+            self._close_utterance(
+                self._utterance, event.sample, speech_final=speech_final, from_finalize=False, silent=silent
+            )
         now = sample + FRAME_SAMPLES
         self._bound_utterance(now)
         # No interim during a pause: an endpoint may be coming, and its final should not wait for one.
@@ -312,11 +317,13 @@ class Channel:
         if announce and self.config.vad_events:
             self._emit(SpeechStarted(self.config.index, self.config.total, _seconds(onset)))
 
-    def _close_utterance(self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool) -> None:
+    def _close_utterance(
+        self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
+    ) -> None:
         self._utterance = None
         self._cancel_interims()
         self._stabilizer.reset()
-        self._request_final(utterance, end, speech_final=speech_final, from_finalize=from_finalize)
+        self._request_final(utterance, end, speech_final=speech_final, from_finalize=from_finalize, silent=silent)
 
     def _bound_utterance(self, now: int) -> None:
         """Keep the open utterance's own audio within `MAX_DECODE_S`: its confirmed words become context, or,
@@ -352,9 +359,12 @@ class Channel:
 
     # Requests.
 
-    def _request_final(self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool) -> None:
+    def _request_final(
+        self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
+    ) -> None:
+        """A final up to `end`; its words are decoded, unless it holds no speech (`silent`, or no audio)."""
         slot = _Slot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
-        if end <= utterance.start:
+        if silent or end <= utterance.start:
             self._add_empty(slot)
             self._send_ready_finals()
             return
