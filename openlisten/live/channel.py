@@ -163,6 +163,7 @@ class _Known:
     """A final whose words are known, as context for the decodes after it."""
 
     start: int
+    end: int
     words: list[Word]
 
 
@@ -244,7 +245,7 @@ class Channel:
         pending = [slot.utterance for slot in self._slots if slot.utterance is not None]
         first = pending[0] if pending else self._utterance
         anchor = first.start if first is not None else self._framed - _KEEP_SAMPLES
-        return anchor - int((CONTEXT_S + PRE_ROLL_S) * SAMPLE_RATE)
+        return anchor - int(max(CONTEXT_S + PRE_ROLL_S, MAX_DECODE_S) * SAMPLE_RATE)  # no decode reaches further
 
     def flush(self, *, from_finalize: bool, closing: bool = False) -> None:
         """Finalize everything received so far (Finalize, or the end of the stream)."""
@@ -452,8 +453,15 @@ class Channel:
         """
         limit = max(start - round(seconds * SAMPLE_RATE), end - round(MAX_DECODE_S * SAMPLE_RATE), self._audio.start)
         history = self._history
-        if history and end - history[-1].start <= MAX_DECODE_S * SAMPLE_RATE:
-            limit = min(limit, history[-1].start)  # always the final just before: it may end inside a word
+        if history and history[-1].end >= start:
+            # This audio starts where a final ended, maybe inside a word: the context reaches back to the last
+            # final that heard words, so a word cut by any of the finals since is heard whole.
+            for known in reversed(history):
+                if end - known.start > MAX_DECODE_S * SAMPLE_RATE:
+                    break
+                limit = min(limit, known.start)
+                if known.words:
+                    break
         first = len(history)
         while first > 0 and history[first - 1].start >= limit:
             first -= 1
@@ -529,7 +537,7 @@ class Channel:
                 break
             if not slot.recorded:
                 slot.recorded = True
-                self._history.append(_Known(slot.start, slot.words))
+                self._history.append(_Known(slot.start, slot.end, slot.words))
         while self._history and self._history[0].start < self._audio.start:
             self._history.popleft()
 

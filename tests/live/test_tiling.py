@@ -91,7 +91,7 @@ class Unruly(Script):
         self._collect()
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(timelines(), st.booleans())
 def test_finals_tile_the_stream_and_say_every_word_once(
     timeline: tuple[list[tuple[float, float]], float, list[Step]], interim_results: bool
