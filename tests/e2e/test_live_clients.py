@@ -20,11 +20,6 @@ from tests.e2e.test_live import linear16, pause, wer
 
 pytestmark = pytest.mark.e2e
 
-# Not yet in the `test` extra: installing them beside the engine changed a prerecorded e2e result on this
-# machine, which is still to be understood. `pip install livekit-plugins-deepgram "pipecat-ai[deepgram]"`.
-pytest.importorskip("livekit.plugins.deepgram")
-pytest.importorskip("pipecat.services.deepgram.stt")
-
 RATE = 16000
 #: Audio per frame the clients are given: 20 ms, as a WebRTC track delivers it.
 FRAME_BYTES = RATE // 50 * 2
