@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from openlisten.audio.limits import MAX_SAMPLE_RATE, MIN_SAMPLE_RATE, AudioLimits
 
 __all__ = ["Settings"]
 
@@ -58,7 +61,13 @@ class Settings(BaseSettings):
     max_upload_bytes: int = Field(512 * 1024 * 1024, gt=0)
     """Largest request body or fetched file, in bytes (413 above it)."""
     max_audio_duration_s: float = Field(4 * 3600.0, gt=0)
-    """Longest audio accepted, in seconds of decoded audio (413 above it)."""
+    """Most audio one request may hold, in seconds summed over its channels (a stereo hour counts two): 413
+    above it. Checked on the container's declared duration and on the samples decoded so far, before
+    resampling, so memory stays bounded whatever the bytes declare. Live streams have no total: they hold
+    only what is still to be decoded (see README, "Limits")."""
+    min_sample_rate: int = Field(MIN_SAMPLE_RATE, ge=1000, le=MAX_SAMPLE_RATE)
+    """Lowest sample rate accepted (400, or close 1008, below it); 8 kHz telephone audio is the lowest speech
+    rate, and lower rates only multiply what each byte costs once resampled to 16 kHz."""
 
     data_dir: Path | None = None
     """Where the store lives: callback jobs, keys made with ``openlisten keys`` and the token-signing secret
@@ -90,6 +99,11 @@ class Settings(BaseSettings):
     share one model, so past what it keeps up with (``bench/live.py`` measures it) finals fall behind."""
     max_live_sessions_per_key: int = Field(0, ge=0)
     """Live WebSocket sessions open at once for one key (its temporary tokens included); 0: no limit."""
+    min_upload_bytes_per_s: float = Field(8192.0, ge=0)
+    """Slowest a request body may arrive, on average, once `upload_grace_s` has passed (408 below it): a
+    client trickling bytes cannot hold a connection and its buffered body for long. 0: no minimum."""
+    upload_grace_s: float = Field(10.0, ge=0)
+    """Seconds a request body may take before `min_upload_bytes_per_s` applies (slow starts, small bodies)."""
     request_timeout_s: float = Field(600.0, gt=0)
     """Longest synchronous ``/v1/listen`` request: 408 if the body is still arriving, 504 if transcription
     is still running (use ``callback`` for longer jobs)."""
@@ -101,6 +115,11 @@ class Settings(BaseSettings):
     playground: bool = True
     """Serve the browser playground at ``GET /``: a page for transcribing files and the microphone through this
     server's own API, with a key the user types in (``--no-playground`` turns it off)."""
+
+    def audio_limits(self, *, live: bool = False) -> AudioLimits:
+        """The bounds on one request's audio, or on a live stream's (which has no total duration)."""
+        seconds = math.inf if live else self.max_audio_duration_s
+        return AudioLimits(max_channel_seconds=seconds, min_sample_rate=self.min_sample_rate)
 
     @field_validator("callback_allowed_hosts", mode="before")
     @classmethod

@@ -11,7 +11,8 @@ WebSocket uses, so that ``api/errors.py`` turns any of them into Deepgram's erro
     │   ├── AudioDecodeError         400  the bytes are not audio we can decode
     │   ├── URLFetchError            400  a `{"url": ...}` could not be fetched
     │   ├── UnsupportedFeature       400  an option this server does not implement
-    │   ├── RequestTimeout           408  the body did not arrive within the request timeout
+    │   ├── RequestTimeout           408  the body did not arrive in time, or came too slowly
+    │   ├── ClientClosedRequest      499  the client went away before its request was read
     │   └── PayloadTooLarge          413  the body or the fetched file is over the cap
     ├── AuthError                    401  missing or wrong credentials
     │   └── PermissionDenied         403  the key lacks the scope the request needs
@@ -24,10 +25,13 @@ WebSocket uses, so that ``api/errors.py`` turns any of them into Deepgram's erro
 
 from __future__ import annotations
 
+import re
+
 __all__ = [
     "AudioDecodeError",
     "AuthError",
     "CapacityError",
+    "ClientClosedRequest",
     "InternalError",
     "InvalidParameter",
     "OpenListenError",
@@ -41,7 +45,23 @@ __all__ = [
     "Unavailable",
     "UnsupportedEncoding",
     "UnsupportedFeature",
+    "escape_control",
 ]
+
+#: Characters that end or forge a header or a log line: C0 and C1 controls, DEL, Unicode line separators.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def escape_control(text: str) -> str:
+    """`text` with every control character written as its escape (``\\r``, ``\\x00``), so that a value a
+    client sent can be echoed in a message, a header or a log line without ending or forging one."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    named = {0x09: "\\t", 0x0A: "\\n", 0x0D: "\\r"}.get(code)
+    return named or (f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}")
 
 
 class OpenListenError(Exception):
@@ -53,6 +73,7 @@ class OpenListenError(Exception):
     close_code = 1011
 
     def __init__(self, message: str) -> None:
+        message = escape_control(message)  # messages quote what clients sent; they reach headers and logs
         super().__init__(message)
         self.message = message
 
@@ -104,6 +125,13 @@ class RequestTimeout(RequestError):
 
     err_code = "REQUEST_TIMEOUT"
     http_status = 408
+
+
+class ClientClosedRequest(RequestError):
+    """The client closed the connection while its body was arriving: nobody is left to answer (nginx's 499)."""
+
+    err_code = "CLIENT_CLOSED_REQUEST"
+    http_status = 499
 
 
 class AuthError(OpenListenError):

@@ -249,6 +249,10 @@ DIARIZE_MODELS = frozenset({"latest", "v1", "v2"})
 #: Deepgram's limits: 100 keywords, keyterms of 500 tokens in all (counted here as words), 50 search terms.
 _MAX_KEYWORDS = 100
 _MAX_KEYTERM_WORDS = 500
+#: Longest single keyword or key term: a name or a short phrase. Each term goes into the decoder's prompt,
+#: and one long repetitive term makes Whisper repeat it into the transcript, at many times the cost.
+MAX_TERM_WORDS = 10
+MAX_TERM_CHARS = 100
 _MAX_SEARCH_TERMS = 50
 
 
@@ -276,7 +280,7 @@ def _parse_replace(raw: list[str]) -> tuple[tuple[str, str], ...]:
 def _parse_keywords(raw: list[str]) -> tuple[tuple[str, float], ...]:
     if len(raw) > _MAX_KEYWORDS:
         raise InvalidParameter(f"at most {_MAX_KEYWORDS} keywords are allowed, got {len(raw)}")
-    keywords = []
+    keywords: dict[str, float] = {}
     for value in raw:
         term, sep, intensifier = value.rpartition(":")
         if not sep:
@@ -287,15 +291,26 @@ def _parse_keywords(raw: list[str]) -> tuple[tuple[str, float], ...]:
             raise InvalidParameter(f"keywords must be term or term:intensifier, got {value!r}") from None
         if not term.strip():
             raise InvalidParameter(f"keywords must be term or term:intensifier, got {value!r}")
-        keywords.append((term.strip(), boost))
-    return tuple(keywords)
+        keywords.setdefault(check_term("keywords", term), boost)  # a repeated term counts once
+    return tuple(keywords.items())
 
 
 def _parse_keyterm(raw: list[str]) -> tuple[str, ...]:
-    terms = tuple(value.strip() for value in raw if value.strip())
+    terms = tuple(dict.fromkeys(check_term("keyterm", value) for value in raw if value.strip()))
     if sum(len(term.split()) for term in terms) > _MAX_KEYTERM_WORDS:
         raise InvalidParameter(f"keyterm allows at most {_MAX_KEYTERM_WORDS} words in all")
     return terms
+
+
+def check_term(name: str, term: str) -> str:
+    """One keyword or key term, whitespace normalized: at most `MAX_TERM_WORDS` words of `MAX_TERM_CHARS`."""
+    words = term.split()
+    if len(words) > MAX_TERM_WORDS or len(term) > MAX_TERM_CHARS:
+        raise InvalidParameter(
+            f"each {name} term may hold at most {MAX_TERM_WORDS} words and {MAX_TERM_CHARS} characters, "
+            f"got {len(words)} words and {len(term)} characters"
+        )
+    return " ".join(words)
 
 
 def _parse_search(raw: list[str]) -> tuple[str, ...]:

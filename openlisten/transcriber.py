@@ -8,19 +8,22 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import functools
 import hashlib
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from statistics import fmean
 from typing import TYPE_CHECKING
 
 import numpy as np
+import numpy.typing as npt
 
-from openlisten.audio import RawFormat, decode_audio
+from openlisten.audio import SAMPLE_RATE, Audio, RawFormat, Track, decode_audio
 from openlisten.config import Settings
 from openlisten.engine.models import ModelManager, ModelSpec
 from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, Recognizer, WhisperRecognizer
 from openlisten.engine.scheduler import Priority, Scheduler
+from openlisten.engine.speech import speech_pieces, speech_regions
 from openlisten.engine.types import Word
 from openlisten.errors import InvalidParameter
 from openlisten.features.diarize import PRERECORDED_ARCH, diarize
@@ -32,6 +35,7 @@ from openlisten.features.redact import Redactor
 from openlisten.features.search import search
 from openlisten.features.utterances import split_utterances
 from openlisten.features.vocabulary import hotwords
+from openlisten.memory import released_after
 from openlisten.options import ListenOptions
 from openlisten.transcript import ChannelTranscript, DiarizeInfo, ModelInfo, Transcript
 
@@ -42,6 +46,14 @@ __all__ = ["ProgressCallback", "Transcriber"]
 
 #: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
 ProgressCallback = Callable[[float, float], None]
+
+#: Longest piece of a long recording recognized at once: faster-whisper computes the features of all the
+#: audio it is given at once (about 1 GB for an hour), so hours are recognized in pieces cut in pauses.
+PIECE_S = 300.0
+#: Audio kept around the speech of a piece, so no word onset or tail is cut off.
+PIECE_PAD_S = 1.0
+#: After a request with more audio than this (seconds, all channels), freed memory goes back to the system.
+_RELEASE_AFTER_S = 600.0
 
 #: Raw encodings that carry no sample rate of their own, so Deepgram requires `sample_rate`.
 _RATE_REQUIRED = frozenset({"linear16", "linear32", "mulaw", "alaw"})
@@ -79,7 +91,21 @@ class Transcriber:
         created = _now_rfc3339()
         spec = self.models.resolve(options.model)
         language = _whisper_language(options, spec)
-        audio = decode_audio(data, _raw_format(options), max_duration_s=self.settings.max_audio_duration_s)
+        audio = decode_audio(data, _raw_format(options), limits=self.settings.audio_limits())
+        with released_after(large=audio.duration_s * audio.channels > _RELEASE_AFTER_S):
+            return self._transcribe_audio(data, audio, options, spec, language, created, request_id, progress)
+
+    def _transcribe_audio(
+        self,
+        data: bytes,
+        audio: Audio,
+        options: ListenOptions,
+        spec: ModelSpec,
+        language: str | None,
+        created: str,
+        request_id: str | None,
+        progress: ProgressCallback | None,
+    ) -> Transcript:
         recognizer = self.recognizer(spec)
         recognition_options = RecognitionOptions(
             language=language,
@@ -87,7 +113,7 @@ class Transcriber:
             hotwords=hotwords(options.keyterm, options.keywords),
         )
         embedder = self.models.speaker_encoder() if options.diarization else None
-        tracks = [audio.channel(i) for i in range(audio.channels)] if options.multichannel else [audio.mixed()]
+        tracks = [audio.track(i) for i in range(audio.channels)] if options.multichannel else [audio.track(None)]
         results = tuple(
             self._transcribe_track(
                 recognizer, track, recognition_options, options, _track_progress(progress, i, len(tracks)), embedder
@@ -116,30 +142,39 @@ class Transcriber:
     def _transcribe_track(
         self,
         recognizer: Recognizer,
-        samples: np.ndarray,
+        track: Track,
         recognition_options: RecognitionOptions,
         options: ListenOptions,
         progress: ProgressCallback | None,
         embedder: SpeakerEncoder | None = None,
     ) -> ChannelTranscript:
-        detected = _detect_language(recognizer, samples, recognition_options, options)
+        pieces = _pieces(track)
+        detected = None
+        if pieces:
+            first, last = pieces[0]
+            detected = _detect_language(recognizer, track[first:last], recognition_options, options)
         if detected is not None:
             recognition_options = dataclasses.replace(recognition_options, language=detected[0])
-        recognition = self.scheduler.run(
-            Priority.PRERECORDED, lambda: recognizer.recognize(samples, recognition_options)
-        )
         words: list[Word] = []
-        for segment in self.scheduler.iterate(Priority.PRERECORDED, recognition.segments):
-            words.extend(segment.words)
-            if progress:
-                progress(min(segment.end_s, recognition.duration_s), recognition.duration_s)
+        recognized = None
+        for first, last in pieces:
+            samples = track[first:last]
+            recognition = self.scheduler.run(
+                Priority.PRERECORDED, functools.partial(recognizer.recognize, samples, recognition_options)
+            )
+            recognized = recognized or (recognition.language, recognition.language_probability)
+            offset_s = first / SAMPLE_RATE
+            for segment in self.scheduler.iterate(Priority.PRERECORDED, recognition.segments):
+                words.extend(_shifted(segment.words, offset_s))
+                if progress:
+                    progress(min(offset_s + segment.end_s, track.duration_s), track.duration_s)
         if progress:
-            progress(recognition.duration_s, recognition.duration_s)
+            progress(track.duration_s, track.duration_s)
         finished = finish_words(words, options, Redactor(options.redact))
         if embedder is not None:
-            finished = self.scheduler.run(Priority.PRERECORDED, lambda: diarize(finished, samples, embedder))
+            finished = self.scheduler.run(Priority.PRERECORDED, lambda: diarize(finished, track, embedder))
         if options.detect_language and detected is None:
-            detected = (recognition.language, recognition.language_probability)
+            detected = recognized or (recognition_options.language or "en", 0.0)
         return ChannelTranscript(
             words=tuple(finished),
             transcript=join_transcript(finished, format_options(options)),
@@ -151,8 +186,28 @@ class Transcriber:
         )
 
 
+def _pieces(track: Track) -> list[tuple[int, int]]:
+    """The sample ranges of `track` to recognize: all of it when short, else its speech in pieces."""
+    if track.duration_s <= PIECE_S:
+        return [(0, len(track))]
+    return speech_pieces(speech_regions(track), len(track), PIECE_S, PIECE_PAD_S)
+
+
+def _shifted(words: Sequence[Word], offset_s: float) -> list[Word]:
+    """`words` of a piece, in the times of the whole track."""
+    if not offset_s:
+        return list(words)
+    return [
+        dataclasses.replace(w, start_s=round(w.start_s + offset_s, 3), end_s=round(w.end_s + offset_s, 3))
+        for w in words
+    ]
+
+
 def _detect_language(
-    recognizer: Recognizer, samples: np.ndarray, recognition_options: RecognitionOptions, options: ListenOptions
+    recognizer: Recognizer,
+    samples: npt.NDArray[np.float32],
+    recognition_options: RecognitionOptions,
+    options: ListenOptions,
 ) -> tuple[str, float] | None:
     """The language to decode in and its confidence, when a multilingual model is asked to detect it."""
     if not options.detect_language or recognition_options.language is not None:

@@ -22,7 +22,7 @@ def test_transcribe_prints_the_transcript() -> None:
 def test_transcribe_json_is_the_full_response() -> None:
     result = CliRunner().invoke(main, ["transcribe", str(JFK_FLAC), "--json", "--no-smart-format", "--no-punctuate"])
     assert result.exit_code == 0, result.output
-    body = json.loads(result.output)
+    body = json.loads(result.stdout)  # stdout alone: a stray thread of another test may write to stderr
     assert body["metadata"]["duration"] == pytest.approx(11.0, abs=0.05)
     assert body["results"]["channels"][0]["alternatives"][0]["transcript"].islower()
 

@@ -113,3 +113,12 @@ def test_rest_only_options_are_refused_live(query: str) -> None:
 def test_live_options_pass() -> None:
     options = parse("redact=pci&redact=numbers&diarize_model=latest&search=fox&replace=a:b&profanity_filter=true")
     assert options.check_live() is options
+
+
+def test_bias_terms_are_bounded_and_counted_once() -> None:
+    with pytest.raises(InvalidParameter, match="at most 10 words"):
+        ListenOptions.from_query([("keyterm", " ".join(["hello"] * 11))])
+    with pytest.raises(InvalidParameter, match="100 characters"):
+        ListenOptions.from_query([("keywords", "x" * 101)])
+    options = ListenOptions.from_query([("keyterm", "Big  Bird")] * 50 + [("keywords", "a:2"), ("keywords", "a:5")])
+    assert options.keyterm == ("Big Bird",) and options.keywords == (("a", 2.0),)

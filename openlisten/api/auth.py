@@ -156,15 +156,21 @@ class Authenticator:
         return stored is not None and stored.revoked_at is None
 
 
-def create_key(store: KeyStore, name: str, scopes: Iterable[str]) -> tuple[str, ApiKey]:
+def create_key(
+    store: KeyStore, name: str, scopes: Iterable[str], *, within: frozenset[str] = ALL_SCOPES
+) -> tuple[str, ApiKey]:
     """A new random key (40 hex digits, like Deepgram's) stored as a digest; the key is shown only here.
-    `scopes` are `ALL_SCOPES` names or `SCOPE_ALIASES`; anything else is `InvalidParameter`."""
+    `scopes` are `ALL_SCOPES` names or `SCOPE_ALIASES`; anything else is `InvalidParameter`. A key may
+    only be given scopes `within` those of the key that creates it (`PermissionDenied` otherwise)."""
     names = list(scopes)
     unknown = [name for name in names if name not in ALL_SCOPES and name not in SCOPE_ALIASES]
     if unknown or not names:
         known = ", ".join(sorted(ALL_SCOPES | SCOPE_ALIASES.keys()))
         raise InvalidParameter(f"scopes must be some of {known}, got {', '.join(unknown) or 'none'}")
     chosen = frozenset().union(*(SCOPE_ALIASES.get(name, {name}) for name in names))
+    if not chosen <= within:
+        missing = ", ".join(sorted(chosen - within))
+        raise PermissionDenied(f"a key can only create keys with scopes it holds itself; it lacks {missing}")
     key = secrets.token_hex(20)
     digest = _digest(key)
     record = ApiKey(key_id=_key_id(digest), name=name, scopes=chosen, created_at=time.time())

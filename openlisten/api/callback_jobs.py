@@ -37,6 +37,8 @@ async def check_callback_url(url: str, settings: Settings) -> None:
     allowed = settings.callback_allowed_hosts
     try:
         await check_url_allowed(url, allow_private=True)  # an http(s) URL with a host and a valid port
+        if (urlsplit(url).hostname or "").endswith("."):  # matched as "host" by the rules, unreachable when sent
+            raise InvalidParameter("invalid callback: write the host without its trailing dot")
         if allowed:
             if not _host_listed(urlsplit(url).hostname or "", allowed):
                 raise InvalidParameter("callback host is not in this server's callback allowlist")

@@ -18,7 +18,7 @@ from openlisten.jobs.store import Store
 from openlisten.jobs.worker import CallbackWorker
 from openlisten.transcriber import Transcriber
 
-__all__ = ["AuthDep", "GrantDep", "KeysDep", "RestSlotDep", "Services", "ServicesDep", "TranscribeDep"]
+__all__ = ["AuthDep", "GrantDep", "InFlightDep", "KeysDep", "Services", "ServicesDep", "TranscribeDep"]
 
 
 @dataclass(frozen=True)
@@ -63,13 +63,14 @@ GrantDep = Annotated[Principal, Depends(_scoped(GRANT))]
 KeysDep = Annotated[Principal, Depends(_scoped(KEYS))]
 
 
-async def _rest_slot(request: Request, principal: TranscribeDep) -> AsyncIterator[None]:
+async def _in_flight(request: Request, principal: TranscribeDep) -> AsyncIterator[None]:
     services = _services(request)
     if services.lifecycle.draining:
         raise Unavailable("The server is shutting down; retry.")
-    with services.limits.rest.slot(principal.key_id):
+    with services.limits.requests.slot(principal.key_id):
         yield
 
 
-#: One of the server's and the key's concurrent-request slots, held for the whole request (429 when none).
-RestSlotDep = Annotated[None, Depends(_rest_slot)]
+#: The request counts as in flight (a graceful shutdown waits for it); 503 while the server drains. The
+#: route takes one of the concurrent-request slots itself, once the body has arrived.
+InFlightDep = Annotated[None, Depends(_in_flight)]

@@ -13,7 +13,7 @@ from starlette.requests import HTTPConnection
 from starlette.routing import Match
 
 from openlisten.api.schemas import ErrorBody
-from openlisten.errors import CapacityError, OpenListenError, Unavailable
+from openlisten.errors import CapacityError, OpenListenError, Unavailable, escape_control
 
 __all__ = ["denial_response", "document_errors", "error_response", "install_error_handlers", "request_id_of"]
 
@@ -31,7 +31,9 @@ def request_id_of(request: HTTPConnection) -> str:
 
 
 def error_response(request: HTTPConnection, status: int, err_code: str, err_msg: str) -> JSONResponse:
-    """A Deepgram legacy error body with the request's id."""
+    """A Deepgram legacy error body with the request's id; `err_msg` may quote the client, so its control
+    characters are escaped (a CR/LF in ``dg-error`` would end the header, or make uvicorn drop the reply)."""
+    err_msg = escape_control(err_msg)
     body = ErrorBody(err_code=err_code, err_msg=err_msg, request_id=request_id_of(request))
     request.scope.setdefault("state", {})["err_code"] = err_code  # for the metrics (api/metrics.py)
     headers = {"dg-error": err_msg[:200].encode("ascii", "replace").decode()}

@@ -71,7 +71,11 @@ class Limits:
     """The server's limits, from `Settings`."""
 
     def __init__(self, settings: Settings) -> None:
-        #: Synchronous and callback-accepting ``POST /v1/listen`` requests.
+        #: Every ``POST /v1/listen`` from its start, its body still arriving included; no cap (the body's
+        #: minimum rate and size bound each one), but a graceful shutdown waits for them.
+        self.requests = ConcurrencyLimit("requests")
+        #: ``POST /v1/listen`` requests being worked on, taken once the body has arrived: a slow upload
+        #: never holds one, so it cannot keep other clients out.
         self.rest = ConcurrencyLimit(
             "requests", total=settings.max_concurrent_requests, per_key=settings.max_concurrent_requests_per_key
         )

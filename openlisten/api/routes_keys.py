@@ -8,6 +8,7 @@ server (``--api-key``, keys file) are configuration. A key is never shown again 
 from __future__ import annotations
 
 import datetime
+import functools
 import time
 
 from fastapi import APIRouter, HTTPException
@@ -50,12 +51,14 @@ async def list_keys(project_id: str, services: ServicesDep, _principal: KeysDep)
 
 @router.post("/v1/projects/{project_id}/keys", response_model=CreateKeyResponse, summary="Create a key")
 async def create(
-    project_id: str, body: CreateKeyRequest, services: ServicesDep, _principal: KeysDep
+    project_id: str, body: CreateKeyRequest, services: ServicesDep, principal: KeysDep
 ) -> CreateKeyResponse:
-    """A new key with `scopes`; the answer is the only place the key appears."""
+    """A new key with `scopes` (at most those of the key asking); the answer is the only place the key appears."""
     if body.expiration_date is not None or body.time_to_live_in_seconds is not None:
         raise UnsupportedFeature("keys that expire are not supported by this server; revoke keys instead")
-    key, record = await run_in_threadpool(create_key, services.store, body.comment, body.scopes)
+    key, record = await run_in_threadpool(
+        functools.partial(create_key, within=principal.scopes), services.store, body.comment, body.scopes
+    )
     described = _body(record)
     return CreateKeyResponse(
         api_key_id=record.key_id, key=key, comment=record.name, scopes=described.scopes, created=described.created

@@ -9,15 +9,25 @@ import anyio
 import pydantic
 from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
+from starlette.requests import ClientDisconnect
 
+from openlisten.api.auth import Principal
 from openlisten.api.callback_jobs import check_callback_url, check_queue_room, enqueue_job, fetch_source
-from openlisten.api.deps import RestSlotDep, Services, ServicesDep, TranscribeDep
+from openlisten.api.deps import InFlightDep, Services, ServicesDep, TranscribeDep
 from openlisten.api.errors import request_id_of
 from openlisten.api.fetch import check_url_allowed
 from openlisten.api.render import render_response
 from openlisten.api.schemas import ErrorBody, ListenAcceptedResponse, ListenResponse, UrlSource
-from openlisten.api.streams import read_limited
-from openlisten.errors import AudioDecodeError, OpenListenError, ProcessingTimeout, RequestError, RequestTimeout
+from openlisten.api.streams import MinimumRate, read_limited
+from openlisten.config import Settings
+from openlisten.errors import (
+    AudioDecodeError,
+    ClientClosedRequest,
+    OpenListenError,
+    ProcessingTimeout,
+    RequestError,
+    RequestTimeout,
+)
 from openlisten.options import ListenOptions
 from openlisten.transcriber import ProgressCallback
 
@@ -65,14 +75,30 @@ _ERRORS_DOC: dict[int | str, dict[str, object]] = {
     summary="Transcribe prerecorded audio",
 )
 async def listen(
-    request: Request, services: ServicesDep, principal: TranscribeDep, _slot: RestSlotDep
+    request: Request, services: ServicesDep, principal: TranscribeDep, _in_flight: InFlightDep
 ) -> ListenResponse | ListenAcceptedResponse:
     """Transcribe the audio in the body, or at the URL of a JSON body, as the query parameters ask.
-    With ``callback``, store the job, answer ``{"request_id"}`` at once and send the transcript there."""
+    With ``callback``, store the job, answer ``{"request_id"}`` at once and send the transcript there.
+    One of the concurrent-request slots is held from when the body has arrived (429 when none is free)."""
     settings = services.settings
     deadline = time.monotonic() + settings.request_timeout_s
     options = await _parse_options(request, services)
-    url, data = await _read_source(request, settings.max_upload_bytes, deadline)
+    url, data = await _read_source(request, settings, deadline)
+    with services.limits.rest.slot(principal.key_id):
+        return await _work(request, services, principal, options, url, data, deadline)
+
+
+async def _work(
+    request: Request,
+    services: Services,
+    principal: Principal,
+    options: ListenOptions,
+    url: str | None,
+    data: bytes | None,
+    deadline: float,
+) -> ListenResponse | ListenAcceptedResponse:
+    """Queue the callback job, or transcribe and answer."""
+    settings = services.settings
     if options.callback is not None:
         if url is not None:  # refuse now what the fetch would refuse later
             await check_url_allowed(url, allow_private=settings.allow_private_urls)
@@ -115,11 +141,14 @@ async def _parse_options(request: Request, services: Services) -> ListenOptions:
     return options
 
 
-async def _read_source(request: Request, max_bytes: int, deadline: float) -> tuple[str | None, bytes | None]:
+async def _read_source(request: Request, settings: Settings, deadline: float) -> tuple[str | None, bytes | None]:
     """``(url, None)`` for a ``{"url": ...}`` body, else ``(None, audio)``."""
+    min_rate = None
+    if settings.min_upload_bytes_per_s:
+        min_rate = MinimumRate(settings.min_upload_bytes_per_s, settings.upload_grace_s)
     if _media_type(request) == "application/json":
-        return _parse_url_source(await _read_body(request, _MAX_JSON_BYTES, deadline)).url, None
-    data = await _read_body(request, max_bytes, deadline)
+        return _parse_url_source(await _read_body(request, _MAX_JSON_BYTES, deadline, min_rate)).url, None
+    data = await _read_body(request, settings.max_upload_bytes, deadline, min_rate)
     if not data:
         raise AudioDecodeError("failed to process audio: the request body is empty")
     return None, data
@@ -142,8 +171,9 @@ def _media_type(request: Request) -> str:
     return request.headers.get("content-type", "").split(";")[0].strip().lower()
 
 
-async def _read_body(request: Request, max_bytes: int, deadline: float) -> bytes:
-    """The request body, read as a stream (chunked uploads included), at most `max_bytes` long, by `deadline`."""
+async def _read_body(request: Request, max_bytes: int, deadline: float, min_rate: MinimumRate | None) -> bytes:
+    """The request body, read as a stream (chunked uploads included), at most `max_bytes` long, by `deadline`,
+    no slower than `min_rate`."""
     try:
         with anyio.fail_after(max(0.0, deadline - time.monotonic())):
             return await read_limited(
@@ -151,9 +181,12 @@ async def _read_body(request: Request, max_bytes: int, deadline: float) -> bytes
                 declared_length=request.headers.get("content-length"),
                 max_bytes=max_bytes,
                 what="the request body",
+                min_rate=min_rate,
             )
     except TimeoutError as exc:
         raise RequestTimeout("the request body did not arrive within this server's request timeout") from exc
+    except ClientDisconnect as exc:
+        raise ClientClosedRequest("the client closed the connection while sending the request body") from exc
 
 
 async def _drain(request: Request, max_bytes: int) -> None:

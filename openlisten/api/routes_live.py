@@ -133,6 +133,7 @@ async def _receive(websocket: WebSocket, driver: SessionDriver) -> None:
     """Hand every client frame to the driver; tell it when the client is gone."""
     try:
         while True:
+            await driver.room_for_audio()
             message = await websocket.receive()
             if message["type"] == "websocket.disconnect":
                 break

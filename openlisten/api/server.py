@@ -13,13 +13,17 @@ import copy
 import logging
 import re
 import socket
+from collections.abc import Callable
 from types import FrameType
+from typing import Any
 
 import uvicorn
 from fastapi import FastAPI
 
 from openlisten.api.lifecycle import Lifecycle
+from openlisten.api.websocket_protocol import WebSocketProtocol
 from openlisten.config import Settings
+from openlisten.errors import escape_control
 
 __all__ = ["GracefulServer", "RedactCallbackCredentials", "install_log_redaction", "run"]
 
@@ -74,10 +78,28 @@ class GracefulServer(uvicorn.Server):
 
 
 def install_log_redaction() -> None:
-    """Keep callback credentials out of uvicorn's access log (once per process)."""
+    """Keep callback credentials out of uvicorn's access log, and control characters out of every log line
+    (once per process)."""
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(f, RedactCallbackCredentials) for f in access.filters):
         access.addFilter(RedactCallbackCredentials())
+    factory = logging.getLogRecordFactory()
+    if not getattr(factory, "escapes_control", False):
+        logging.setLogRecordFactory(_escaping_factory(factory))
+
+
+def _escaping_factory(factory: Callable[..., logging.LogRecord]) -> Callable[..., logging.LogRecord]:
+    """A log record factory whose records carry their string arguments with control characters escaped:
+    a query value with CR/LF, logged as an argument, cannot write a line of the client's choosing."""
+
+    def make(*args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = factory(*args, **kwargs)
+        if isinstance(record.args, tuple):
+            record.args = tuple(escape_control(arg) if isinstance(arg, str) else arg for arg in record.args)
+        return record
+
+    make.escapes_control = True  # type: ignore[attr-defined]
+    return make
 
 
 def run(app: FastAPI, settings: Settings) -> None:
@@ -91,6 +113,7 @@ def run(app: FastAPI, settings: Settings) -> None:
         port=settings.port,
         log_level="info",
         log_config=log_config,
+        ws=WebSocketProtocol,
         timeout_graceful_shutdown=int(settings.shutdown_grace_s) or None,
     )
     install_log_redaction()

@@ -6,8 +6,10 @@ Both keep every channel apart and raise `AudioDecodeError` for bytes they cannot
 
 from __future__ import annotations
 
-from openlisten.audio.decode import SAMPLE_RATE, Audio, decode_audio
+from openlisten.audio.decode import decode_audio
+from openlisten.audio.limits import AudioLimits
 from openlisten.audio.raw import RawFormat
+from openlisten.audio.samples import SAMPLE_RATE, Audio, Track
 from openlisten.audio.stream import StreamDecoder
 
-__all__ = ["SAMPLE_RATE", "Audio", "RawFormat", "StreamDecoder", "decode_audio"]
+__all__ = ["SAMPLE_RATE", "Audio", "AudioLimits", "RawFormat", "StreamDecoder", "Track", "decode_audio"]

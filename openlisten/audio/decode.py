@@ -1,6 +1,7 @@
 """Decode a whole upload to `Audio`: containers sniffed by PyAV, raw encodings as declared (spec/listen-v1.md §3.1).
 
-Every channel is kept apart and resampled to `SAMPLE_RATE`, so multichannel requests can transcribe each one.
+Every channel is kept apart and resampled to `SAMPLE_RATE`, so multichannel requests can transcribe each one;
+the result is held as int16 (`audio/samples.py`).
 PyAV's and numpy's exceptions about bad bytes are translated to `AudioDecodeError` here, where they enter.
 """
 
@@ -9,9 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
-import math
 from collections.abc import Iterator
-from dataclasses import dataclass
 from typing import Any
 
 import av
@@ -19,14 +18,15 @@ import av.codec.codec
 import numpy as np
 import numpy.typing as npt
 
+from openlisten.audio.limits import AudioLimits
 from openlisten.audio.raw import CODEC_ENCODINGS, RawFormat, decode_pcm
-from openlisten.errors import AudioDecodeError, PayloadTooLarge, UnsupportedEncoding
+from openlisten.audio.samples import SAMPLE_RATE, Audio, to_pcm16
+from openlisten.errors import AudioDecodeError, UnsupportedEncoding
 
 __all__ = [
     "DECODE_ERRORS",
     "MAX_CHANNELS",
-    "SAMPLE_RATE",
-    "Audio",
+    "FrameCounter",
     "Resampler",
     "check_channels",
     "codec_demuxer",
@@ -42,9 +42,6 @@ __all__ = [
 
 logger = logging.getLogger(__name__)
 
-#: The rate every decoded sample comes out at: what Whisper models expect.
-SAMPLE_RATE = 16000
-
 #: Most channels we decode; each one is transcribed on its own, so this bounds the work of one request.
 MAX_CHANNELS = 32
 
@@ -55,96 +52,110 @@ DECODE_ERRORS = (av.error.FFmpegError, ValueError)
 _UNREADABLE = "failed to process audio: corrupt or unsupported data"
 
 
-@dataclass(frozen=True, eq=False)
-class Audio:
-    """Decoded audio: float32 samples in [-1, 1], shape `(channels, frames)`, at `SAMPLE_RATE`."""
-
-    samples: npt.NDArray[np.float32]
-
-    @property
-    def channels(self) -> int:
-        """Number of channels."""
-        return int(self.samples.shape[0])
-
-    @property
-    def duration_s(self) -> float:
-        """Length in seconds."""
-        return int(self.samples.shape[1]) / SAMPLE_RATE
-
-    def mixed(self) -> npt.NDArray[np.float32]:
-        """Mono float32 samples: the mean of the channels."""
-        if self.channels == 1:
-            return self.channel(0)
-        mean: npt.NDArray[np.float32] = self.samples.mean(axis=0, dtype=np.float32)
-        return mean
-
-    def channel(self, index: int) -> npt.NDArray[np.float32]:
-        """One channel's float32 samples."""
-        row: npt.NDArray[np.float32] = self.samples[index]
-        return row
-
-
-def decode_audio(data: bytes, raw: RawFormat | None = None, *, max_duration_s: float = math.inf) -> Audio:
+def decode_audio(data: bytes, raw: RawFormat | None = None, *, limits: AudioLimits | None = None) -> Audio:
     """Decode a whole body: a container when `raw` is None, else headerless audio in the declared encoding.
 
-    Audio longer than `max_duration_s` raises `PayloadTooLarge` as soon as decoding gets past it, so a
-    small file that expands to hours of audio never fills memory.
+    `limits` are checked before any sample is resampled: the sample rate, the container's declared duration,
+    and the samples decoded so far (all channels), so a small file that declares hours of audio is refused
+    before it fills memory.
     """
     if not data:
         raise AudioDecodeError(f"{_UNREADABLE} (the body is empty)")
+    limits = limits or AudioLimits()
     if raw is None:
-        return Audio(_decode_container(data, None, max_duration_s))
+        return Audio(_decode_container(data, None, limits))
     if raw.is_pcm:
-        return Audio(_decode_pcm(data, raw, max_duration_s))
-    return Audio(_decode_container(data, codec_demuxer(raw.encoding, data), max_duration_s))
+        return Audio(_decode_pcm(data, raw, limits))
+    return Audio(_decode_container(data, codec_demuxer(raw.encoding, data), limits))
 
 
-def _check_duration(seconds: float, max_duration_s: float) -> None:
-    if seconds > max_duration_s:
-        raise PayloadTooLarge(f"the audio is longer than this server's limit of {max_duration_s:.0f} s")
+#: Sample frames of raw PCM decoded and resampled at a time (a minute at 16 kHz): float32 holds no more.
+_PCM_BLOCK_FRAMES = 1 << 20
 
 
-def _decode_pcm(data: bytes, raw: RawFormat, max_duration_s: float) -> npt.NDArray[np.float32]:
-    """Decode raw PCM samples and resample them."""
+def _decode_pcm(data: bytes, raw: RawFormat, limits: AudioLimits) -> npt.NDArray[np.int16]:
+    """Decode raw PCM samples and resample them, a block at a time."""
     reject_container(data, raw.encoding)
     pcm = raw.pcm()
-    _check_duration(len(data) / pcm.frame_bytes / pcm.sample_rate, max_duration_s)
-    samples = decode_pcm(data, pcm)
-    if samples.shape[1] == 0:
+    limits.check_rate(pcm.sample_rate, f"encoding={raw.encoding}")
+    frames = len(data) // pcm.frame_bytes
+    limits.check_duration(frames / pcm.sample_rate, pcm.channels)
+    if frames == 0:
         raise AudioDecodeError(
             f"failed to process audio: {len(data)} bytes hold no whole {raw.encoding} sample frame "
             f"({pcm.frame_bytes} bytes for {raw.channels} channel(s))"
         )
     resampler = Resampler(raw.channels)
+    view = memoryview(data)
+    chunks = []
     with translate_errors(data):
-        return np.concatenate([resampler.samples(samples, pcm.sample_rate), resampler.flush()], axis=1)
+        for first in range(0, frames, _PCM_BLOCK_FRAMES):
+            block = view[first * pcm.frame_bytes : min(frames, first + _PCM_BLOCK_FRAMES) * pcm.frame_bytes]
+            chunks.append(to_pcm16(resampler.samples(decode_pcm(block, pcm), pcm.sample_rate)))
+        chunks.append(to_pcm16(resampler.flush()))
+    return np.concatenate(chunks, axis=1)
 
 
-def _decode_container(data: bytes, demuxer: str | None, max_duration_s: float) -> npt.NDArray[np.float32]:
-    """Demux the first audio stream and decode it; a damaged tail keeps the audio decoded before it."""
+def _decode_container(data: bytes, demuxer: str | None, limits: AudioLimits) -> npt.NDArray[np.int16]:
+    """Demux the first audio stream and decode it; a damaged tail keeps the audio decoded before it.
+    Each frame is kept as int16 as soon as it is resampled, so float32 never holds more than a frame."""
     resampler = Resampler()
-    chunks: list[npt.NDArray[np.float32]] = []
+    chunks: list[npt.NDArray[np.int16]] = []
     with open_container(io.BytesIO(data), demuxer, data) as container:
-        stream = first_audio_stream(container)
+        stream = first_audio_stream(container, limits)
+        _check_declared_duration(container, stream, limits)
         found = f"{_a(container.format.long_name)} file"
+        counter = FrameCounter(limits)
         try:
-            decoded_s = 0.0
             for frame in container.decode(stream):
-                chunks.append(resampler.frame(frame))
-                decoded_s += chunks[-1].shape[1] / SAMPLE_RATE
-                _check_duration(decoded_s, max_duration_s)
+                counter.count(frame)
+                chunks.append(to_pcm16(resampler.frame(frame)))
         except DECODE_ERRORS as exc:
             if not any(chunk.shape[1] for chunk in chunks):
                 raise AudioDecodeError(f"{_UNREADABLE} ({describe(data)}: {_detail(exc)})") from exc
             logger.info("audio is damaged after %.1f s; keeping what decoded: %s", _seconds(chunks), _detail(exc))
     with translate_errors(data):
-        chunks.append(resampler.flush())
+        chunks.append(to_pcm16(resampler.flush()))
     if not any(chunk.shape[1] for chunk in chunks):
         raise AudioDecodeError(f"{_UNREADABLE} (no audio could be decoded from {found})")
     return np.concatenate(chunks, axis=1)
 
 
-def _seconds(chunks: list[npt.NDArray[np.float32]]) -> float:
+#: Slack on a container's declared duration, which some formats only estimate (an MP3's from its bitrate).
+_DECLARED_DURATION_SLACK = 1.1
+
+
+def _check_declared_duration(
+    container: av.container.InputContainer, stream: av.audio.stream.AudioStream, limits: AudioLimits
+) -> None:
+    """Refuse at once a container whose header declares more audio than `limits` allow."""
+    seconds = None
+    if stream.duration is not None and stream.time_base is not None:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration is not None:
+        seconds = container.duration / av.time_base
+    if seconds is not None and seconds > 0:
+        limits.check_duration(seconds / _DECLARED_DURATION_SLACK, stream.codec_context.channels or 1)
+
+
+class FrameCounter:
+    """Checks decoded frames against `AudioLimits` at their own rate, before they are resampled."""
+
+    def __init__(self, limits: AudioLimits) -> None:
+        self._limits = limits
+        self._seconds = 0.0
+        self._rate = 0
+
+    def count(self, frame: av.AudioFrame) -> None:
+        """Add one frame; raise when its rate is out of range or the audio so far is over the duration cap."""
+        if frame.sample_rate != self._rate:
+            self._limits.check_rate(frame.sample_rate)
+            self._rate = frame.sample_rate
+        self._seconds += frame.samples / frame.sample_rate
+        self._limits.check_duration(self._seconds, len(frame.layout.channels))
+
+
+def _seconds(chunks: list[npt.NDArray[np.int16]]) -> float:
     return sum(int(chunk.shape[1]) for chunk in chunks) / SAMPLE_RATE
 
 
@@ -211,13 +222,21 @@ def open_container(file: Any, demuxer: str | None, head: bytes, **options: str) 
     return container
 
 
-def first_audio_stream(container: av.container.InputContainer) -> av.audio.stream.AudioStream:
-    """The first audio stream (a video file's soundtrack, too)."""
+def first_audio_stream(
+    container: av.container.InputContainer, limits: AudioLimits | None = None
+) -> av.audio.stream.AudioStream:
+    """The first audio stream (a video file's soundtrack, too), its channels and declared rate checked."""
     if not container.streams.audio:
         raise AudioDecodeError(f"{_UNREADABLE} ({_a(container.format.long_name)} file with no audio stream)")
     stream = container.streams.audio[0]
-    if stream.codec_context.channels:
-        check_channels(stream.codec_context.channels)
+    context = stream.codec_context
+    if context is None:  # FFmpeg found the stream but has no decoder for it (a WAV with an unknown format tag)
+        found = _a(container.format.long_name)
+        raise AudioDecodeError(f"{_UNREADABLE} ({found} file whose audio is in a codec with no decoder here)")
+    if context.channels:
+        check_channels(context.channels)
+    if limits is not None and context.sample_rate:
+        limits.check_rate(context.sample_rate)
     return stream
 
 

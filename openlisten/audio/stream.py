@@ -19,10 +19,12 @@ import threading
 import weakref
 from typing import Protocol
 
+import av
 import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio.decode import (
+    FrameCounter,
     Resampler,
     codec_demuxer,
     describe,
@@ -33,6 +35,7 @@ from openlisten.audio.decode import (
     sniff_container,
     translate_errors,
 )
+from openlisten.audio.limits import AudioLimits
 from openlisten.audio.raw import PcmFormat, RawFormat, decode_pcm, parse_wav_header
 from openlisten.errors import AudioDecodeError
 
@@ -47,6 +50,11 @@ _PROBE_BYTES = "4096"
 
 #: Leading bytes kept to describe a stream in error messages.
 _HEAD_BYTES = 4096
+
+#: Most audio one message may decode to, in seconds summed over channels (20 minutes of mono, 77 MB as
+#: float32 at 16 kHz). Compressed silence expands a thousandfold, so a single 16 MB WebSocket frame could
+#: otherwise hold days of audio; clients send 20 to 250 ms per message.
+MAX_PIECE_CHANNEL_S = 1200.0
 
 
 class _Source(Protocol):
@@ -66,11 +74,13 @@ class StreamDecoder:
     `raw` is the declared raw encoding, or None for a container stream (WAV, Ogg, WebM, MP3, FLAC or
     fragmented MP4). `channels` is known at once for raw PCM, otherwise once the stream's header is decoded;
     until then empty results have one row, so skip empty results rather than concatenating them.
-    Undecodable bytes raise `AudioDecodeError`.
+    Undecodable bytes raise `AudioDecodeError`; a sample rate outside `limits`, or more audio than they
+    allow (over the whole stream, or `MAX_PIECE_CHANNEL_S` from one piece), raises before it is resampled.
     """
 
-    def __init__(self, raw: RawFormat | None) -> None:
+    def __init__(self, raw: RawFormat | None, limits: AudioLimits | None = None) -> None:
         self._raw = raw
+        self._limits = limits or AudioLimits()
         self._head = bytearray()  # the first bytes, held until they say what the stream is
         self._source: _Source | None = None
         self._flushed = False
@@ -119,18 +129,28 @@ class StreamDecoder:
         return source, source.feed(head)
 
     def _choose(self, head: bytes) -> _Source:
-        raw = self._raw
+        raw, limits = self._raw, self._limits
         if raw is not None and raw.is_pcm:
             reject_container(head, raw.encoding)
-            return _PcmSource(raw.pcm())
+            limits.check_rate(raw.sample_rate, f"encoding={raw.encoding}")
+            return _PcmSource(raw.pcm(), limits)
         if raw is not None:
-            return _DemuxSource(codec_demuxer(raw.encoding, head), head)
+            return _DemuxSource(codec_demuxer(raw.encoding, head), head, limits)
         container = sniff_container(head)
         if container == "WAV":
-            return _WavSource()
+            return _WavSource(limits)
         if container not in _LIVE_CONTAINERS:
             raise AudioDecodeError(f"failed to process audio: corrupt or unsupported data ({describe(head)})")
-        return _DemuxSource(_LIVE_CONTAINERS[container], head)
+        return _DemuxSource(_LIVE_CONTAINERS[container], head, limits)
+
+
+def _check_piece(seconds: float, channels: int) -> None:
+    """Refuse a piece of the stream that holds more than `MAX_PIECE_CHANNEL_S` of audio."""
+    if seconds * channels > MAX_PIECE_CHANNEL_S:
+        raise AudioDecodeError(
+            f"failed to process audio: one message holds more than {MAX_PIECE_CHANNEL_S:.0f} s of audio "
+            "(summed over channels); send live audio in small pieces, as it is captured"
+        )
 
 
 def _empty(channels: int | None) -> npt.NDArray[np.float32]:
@@ -141,8 +161,10 @@ def _empty(channels: int | None) -> npt.NDArray[np.float32]:
 class _PcmSource:
     """Raw PCM: decode whole sample frames, keep a partial one for the next piece."""
 
-    def __init__(self, pcm: PcmFormat, limit: int | None = None) -> None:
+    def __init__(self, pcm: PcmFormat, limits: AudioLimits, limit: int | None = None) -> None:
         self._pcm = pcm
+        self._limits = limits
+        self._frames = 0
         self._pending = bytearray()
         self._left = limit  # a WAV's declared data size; what follows it is not audio
         self._resampler = Resampler(pcm.channels)
@@ -159,6 +181,10 @@ class _PcmSource:
         whole = len(self._pending) // self._pcm.frame_bytes * self._pcm.frame_bytes
         if whole == 0:
             return self._resampler.empty()
+        frames, rate, channels = whole // self._pcm.frame_bytes, self._pcm.sample_rate, self._pcm.channels
+        _check_piece(frames / rate, channels)
+        self._frames += frames
+        self._limits.check_duration(self._frames / rate, channels)
         samples = decode_pcm(bytes(self._pending[:whole]), self._pcm)
         del self._pending[:whole]
         return self._resampler.samples(samples, self._pcm.sample_rate)
@@ -170,7 +196,8 @@ class _PcmSource:
 class _WavSource:
     """WAV: buffer the RIFF header, then decode the samples as raw PCM (or demux codecs such as ADPCM)."""
 
-    def __init__(self) -> None:
+    def __init__(self, limits: AudioLimits) -> None:
+        self._limits = limits
         self._head = bytearray()
         self._inner: _Source | None = None
 
@@ -187,9 +214,10 @@ class _WavSource:
             return _empty(None)
         head, self._head = bytes(self._head), bytearray()
         if header.pcm is None:
-            self._inner = _DemuxSource("wav", head)
+            self._inner = _DemuxSource("wav", head, self._limits)
             return self._inner.feed(head)
-        self._inner = _PcmSource(header.pcm, header.data_bytes)
+        self._limits.check_rate(header.pcm.sample_rate, "the WAV header")
+        self._inner = _PcmSource(header.pcm, self._limits, header.data_bytes)
         return self._inner.feed(head[header.data_offset :])
 
     def flush(self) -> npt.NDArray[np.float32]:
@@ -226,13 +254,16 @@ class _Pipe:
 class _Demuxer:
     """The helper thread's work: demux and decode the pipe, handing samples back under the shared lock."""
 
-    def __init__(self, demuxer: str | None, head: bytes) -> None:
+    def __init__(self, demuxer: str | None, head: bytes, limits: AudioLimits) -> None:
         self.lock = threading.Condition()
         self.pipe = _Pipe(self.lock)
         self.chunks: list[npt.NDArray[np.float32]] = []
         self.error: Exception | None = None
         self.done = False
         self.channels: int | None = None
+        #: Seconds per channel decoded from the current piece (`_DemuxSource.feed` resets it).
+        self.piece_s = 0.0
+        self._limits = limits
         self._demuxer = demuxer
         self._head = head[:_HEAD_BYTES]
 
@@ -249,12 +280,21 @@ class _Demuxer:
     def _decode(self) -> None:
         demuxing = open_container(self.pipe, self._demuxer, self._head, probesize=_PROBE_BYTES)
         with translate_errors(self._head), demuxing as container:
-            stream = first_audio_stream(container)
+            stream = first_audio_stream(container, self._limits)
             resampler = Resampler(stream.codec_context.channels or None)
             self._emit(resampler.empty(), resampler.channels)  # the header tells the channels before any frame
+            counter = FrameCounter(self._limits)
             for frame in container.decode(stream):
+                counter.count(frame)
+                self._count_piece(frame)
                 self._emit(resampler.frame(frame), resampler.channels)
             self._emit(resampler.flush(), resampler.channels)
+
+    def _count_piece(self, frame: av.AudioFrame) -> None:
+        with self.lock:
+            self.piece_s += frame.samples / frame.sample_rate
+            piece_s = self.piece_s
+        _check_piece(piece_s, len(frame.layout.channels))
 
     def _emit(self, samples: npt.NDArray[np.float32], channels: int | None) -> None:
         with self.lock:
@@ -272,8 +312,8 @@ class _Demuxer:
 class _DemuxSource:
     """Any container or codec stream, demuxed by PyAV in a helper thread (see the module docstring)."""
 
-    def __init__(self, demuxer: str | None, head: bytes) -> None:
-        self._demuxer = _Demuxer(demuxer, head)
+    def __init__(self, demuxer: str | None, head: bytes, limits: AudioLimits) -> None:
+        self._demuxer = _Demuxer(demuxer, head, limits)
         self._thread = threading.Thread(target=self._demuxer.run, name="openlisten-audio-demux", daemon=True)
         self._thread.start()
         # A session dropped without flush() must not leave the thread waiting for bytes forever.
@@ -287,6 +327,7 @@ class _DemuxSource:
         demuxer = self._demuxer
         with demuxer.lock:
             demuxer.pipe.buffer += data
+            demuxer.piece_s = 0.0
             demuxer.lock.notify_all()
             demuxer.lock.wait_for(lambda: demuxer.done or (demuxer.pipe.starved and not demuxer.pipe.buffer))
             return self._take()

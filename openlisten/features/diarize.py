@@ -18,6 +18,7 @@ from typing import Protocol
 
 import numpy as np
 
+from openlisten.engine.speech import Samples
 from openlisten.transcript import TranscriptWord
 
 __all__ = [
@@ -69,7 +70,7 @@ class _Turn:
     end_s: float
 
 
-def diarize(words: Sequence[TranscriptWord], samples: np.ndarray, embedder: VoiceEmbedder) -> list[TranscriptWord]:
+def diarize(words: Sequence[TranscriptWord], samples: Samples, embedder: VoiceEmbedder) -> list[TranscriptWord]:
     """``words`` of one recording (times from the start of ``samples``) labelled with speakers."""
     turns = _turns(words)
     if not turns:
@@ -178,7 +179,7 @@ def _turns(words: Sequence[_Timed]) -> list[_Turn]:
     return turns
 
 
-def _audio(samples: np.ndarray, turn: _Turn, offset_s: float) -> np.ndarray:
+def _audio(samples: Samples, turn: _Turn, offset_s: float) -> np.ndarray:
     """A turn's audio, widened evenly to `MIN_EMBED_S` when it is shorter."""
     start_s, end_s = turn.start_s - offset_s, turn.end_s - offset_s
     widen = max(0.0, MIN_EMBED_S - (end_s - start_s)) / 2

@@ -226,6 +226,11 @@ class Channel:
         """Whether finals are still in line."""
         return bool(self._slots)
 
+    @property
+    def backlog_samples(self) -> int:
+        """Samples held for decodes still to come: what a client sending faster than real time piles up."""
+        return self._audio.end - max(self._audio.start, self._keep_from())
+
     # Input.
 
     def push(self, samples: npt.NDArray[np.float32]) -> None:

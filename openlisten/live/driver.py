@@ -51,6 +51,7 @@ class SessionDriver:
         self._clock = clock
         self._loop = asyncio.get_running_loop()
         self._wake = asyncio.Event()
+        self._room = asyncio.Event()
         self._futures: dict[int, Future[Any]] = {}
         session.advance(clock())
 
@@ -60,6 +61,13 @@ class SessionDriver:
         """A binary frame."""
         self.session.feed_audio(data)
         self._poke()
+
+    async def room_for_audio(self) -> None:
+        """Return once the session can take more audio (`LiveSession.backlogged` is false): the receiving
+        task waits here, so a client sending faster than real time is held back by TCP flow control."""
+        while self.session.backlogged:
+            self._room.clear()
+            await self._room.wait()
 
     def feed_control(self, control: Control) -> None:
         """A parsed text frame."""
@@ -103,6 +111,7 @@ class SessionDriver:
     def _poke(self) -> None:
         self.session.advance(self._clock())
         self._wake.set()
+        self._room.set()
 
     def _drain(self) -> list[Event]:
         """The session's events for the client; its model requests go to the scheduler."""
@@ -163,6 +172,7 @@ class SessionDriver:
         else:
             self.session.deliver(request_id, future.result())
         self._wake.set()
+        self._room.set()
 
     async def _wait(self) -> None:
         """Until something happens or the session's deadline passes."""

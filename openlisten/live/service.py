@@ -61,6 +61,7 @@ class LiveService:
             language=_language(options, spec),
             detector_factory=self.detector_factory,
             idle_timeout_s=self.idle_timeout_s,
+            limits=self.settings.audio_limits(live=True),
         )
         return session, spec
 

@@ -18,6 +18,11 @@ Connection states and what moves between them (spec/listen-v1.md §5.3, §5.6)::
     CLOSING  finals late by CLOSING_TIMEOUT_S    CLOSED    Close(1011, "NET-0000: …")
     any      model failure                       CLOSED    Close(1011, "NET-0000: …")
     any      the client went away                CLOSED    (nothing: there is no one to tell)
+
+A client may send audio faster than it can be decoded. While more than `MAX_BACKLOG_S` of it waits, the
+session is `backlogged`: its driver reads no more frames until decodes come back (TCP then slows the
+client), and the idle timer does not run. Sample rates and the audio one message may carry are bounded
+by the stream decoder (`AudioLimits`), before anything is resampled.
 """
 
 from __future__ import annotations
@@ -32,7 +37,7 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 
-from openlisten.audio import SAMPLE_RATE, StreamDecoder
+from openlisten.audio import SAMPLE_RATE, AudioLimits, StreamDecoder
 from openlisten.engine.batch import DecodeResult
 from openlisten.errors import RequestError
 from openlisten.features.live import LiveFeatures
@@ -55,6 +60,7 @@ from openlisten.live.events import (
 )
 from openlisten.live.options import LiveOptions
 from openlisten.live.vad import SileroDetector, SpeechDetector
+from openlisten.options import check_term
 
 __all__ = ["IDLE_REASON", "LiveSession", "SessionState"]
 
@@ -72,6 +78,10 @@ _MAX_REASON_BYTES = 123
 _MAX_ECHO_CHARS = 1024
 #: Formatting features a Configure may switch.
 _FEATURES = frozenset({"punctuate", "smart_format", "numerals", "filler_words", "dictation", "profanity_filter"})
+#: Audio a channel may hold for decodes still to come before the driver stops reading the client's frames
+#: (`backlogged`): a client sending faster than real time is slowed down by TCP, and loses nothing. Past
+#: the decodes' own reach (`MAX_DECODE_S` of context), about a minute of audio waits.
+MAX_BACKLOG_S = 90.0
 #: Most keyterm words a Configure may set (Deepgram's limit is 500 tokens).
 _MAX_KEYTERM_WORDS = 200
 
@@ -97,13 +107,14 @@ class LiveSession:
         language: str = "en",
         detector_factory: Callable[[], SpeechDetector] = SileroDetector,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
+        limits: AudioLimits | None = None,
     ) -> None:
         self.options = options
         self.state = SessionState.OPEN
         self._language = language
         self._detector_factory = detector_factory
         self._idle_timeout_s = idle_timeout_s
-        self._decoder = StreamDecoder(options.raw_format())
+        self._decoder = StreamDecoder(options.raw_format(), limits)
         self._channels: list[Channel] = []
         self._decoded_channels = 0
         self._keyterms = options.keyterms
@@ -119,6 +130,12 @@ class LiveSession:
     def duration_s(self) -> float:
         """Seconds of audio decoded so far."""
         return round(self._channels[0].samples / SAMPLE_RATE, 3) if self._channels else 0.0
+
+    @property
+    def backlogged(self) -> bool:
+        """Whether more audio is waiting for decodes than `MAX_BACKLOG_S`: read no more frames until it is not."""
+        limit = int(MAX_BACKLOG_S * SAMPLE_RATE)
+        return self.state is SessionState.OPEN and any(c.backlog_samples > limit for c in self._channels)
 
     # Input.
 
@@ -163,7 +180,7 @@ class LiveSession:
 
     def advance(self, now: float) -> None:
         """The time is `now` (seconds, any monotonic clock): closes an idle or stuck stream."""
-        if self._active or self._last_activity is None:
+        if self._active or self._last_activity is None or self.backlogged:  # a backlog is not the client's idling
             self._last_activity, self._active = now, False
         waited = now - self._last_activity
         if self.state is SessionState.OPEN and waited >= self._idle_timeout_s:
@@ -270,6 +287,11 @@ class LiveSession:
             self._events.append(ConfigureFailure("CONFIGURE_INTERNAL_ERROR", description))
             return
         keyterms = self._keyterms if configure.keyterms is None else configure.keyterms
+        try:
+            keyterms = tuple(dict.fromkeys(check_term("keyterm", term) for term in keyterms if term.strip()))
+        except RequestError as exc:
+            self._events.append(ConfigureFailure("CONFIGURE_KEYTERM_LIMIT_EXCEEDED", exc.message))
+            return
         if len(" ".join(keyterms).split()) > _MAX_KEYTERM_WORDS:
             description = f"keyterms may hold at most {_MAX_KEYTERM_WORDS} words"
             self._events.append(ConfigureFailure("CONFIGURE_KEYTERM_LIMIT_EXCEEDED", description))

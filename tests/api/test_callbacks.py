@@ -90,10 +90,23 @@ def test_url_source_with_put(receiver: Receiver) -> None:
     assert delivery.json()["results"]["channels"][0]["alternatives"][0]["transcript"] == "hello world"
 
 
-def test_audio_that_cannot_be_transcribed_delivers_the_error_body(http: TestClient, receiver: Receiver) -> None:
-    accepted = http.post(f"/v1/listen?callback={receiver.url}", content=b"not audio" * 50, headers=AUTH)
+@pytest.mark.parametrize(
+    "audio",
+    [
+        b"not audio" * 50,
+        # A WAV whose format tag FFmpeg has no decoder for: PyAV opens it with no codec context.
+        b"RIFF\x2c\x0c\x00\x00WAVEfmt \x10\x00\x00\x00\x34\x12\x01\x00\x80\x3e\x00\x00\x00\x7d\x00\x00"
+        b"\x02\x00\x10\x00data\x00\x0c\x00\x00" + b"\x00" * 3072,
+    ],
+    ids=["not audio", "wav format tag 0x1234"],
+)
+def test_audio_that_cannot_be_transcribed_delivers_the_error_body_at_once(
+    http: TestClient, receiver: Receiver, audio: bytes
+) -> None:
+    accepted = http.post(f"/v1/listen?callback={receiver.url}", content=audio, headers=AUTH)
     assert accepted.status_code == 200
-    body = receiver.wait_for(1)[0].json()
+    [delivery] = receiver.wait_for(1)  # the first attempt carries the error: no retry of a permanent failure
+    body = delivery.json()
     assert set(body) == {"err_code", "err_msg", "request_id"}
     assert body["request_id"] == accepted.json()["request_id"] and body["err_code"] == "Bad Request"
 

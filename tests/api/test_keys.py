@@ -143,6 +143,12 @@ def test_create_key_scopes_and_deepgram_roles(store: SqliteStore) -> None:
     assert create_key(store, "", ["admin"])[1].scopes == {TRANSCRIBE, GRANT, KEYS}
 
 
+def test_a_key_creates_keys_with_no_more_than_its_scopes(store: SqliteStore) -> None:
+    with pytest.raises(PermissionDenied, match="lacks grant, transcribe"):
+        create_key(store, "", ["owner"], within=frozenset({KEYS}))
+    assert create_key(store, "", ["keys"], within=frozenset({KEYS}))[1].scopes == {KEYS}
+
+
 # The SDK passes a timeout to every request; the TestClient warns that it ignores it.
 @pytest.mark.filterwarnings("ignore::starlette.exceptions.StarletteDeprecationWarning")
 def test_key_management_through_the_sdk(tmp_path: Path) -> None:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
 import numpy as np
 import pytest
@@ -13,11 +14,12 @@ from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.api.limits import ConcurrencyLimit
+from openlisten.api.streams import MinimumRate, read_limited
 from openlisten.config import Settings
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.engine.recognizer import Recognition, RecognitionOptions
 from openlisten.engine.types import Segment, Word
-from openlisten.errors import CapacityError
+from openlisten.errors import CapacityError, RequestTimeout
 from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
 from tests.e2e.conftest import serve_in_thread
@@ -141,3 +143,18 @@ def test_a_body_that_stops_arriving_is_408() -> None:
         stop()
     assert reply.startswith("HTTP/1.1 408"), reply
     assert '"err_code":"REQUEST_TIMEOUT"' in reply
+
+
+async def _trickle(pieces: int, every_s: float) -> AsyncIterator[bytes]:
+    for _ in range(pieces):
+        await asyncio.sleep(every_s)
+        yield b"x"
+
+
+def test_a_body_slower_than_the_minimum_rate_is_cut_off_after_the_grace() -> None:
+    rate = MinimumRate(bytes_per_s=1000, grace_s=0.2)
+    with pytest.raises(RequestTimeout, match="minimum of 1000 bytes/s"):
+        asyncio.run(read_limited(_trickle(100, 0.05), declared_length=None, max_bytes=10**6, what="the body",
+                                 min_rate=rate))  # fmt: skip
+    fast = asyncio.run(read_limited(_trickle(3, 0.01), declared_length=None, max_bytes=10**6, what="b", min_rate=rate))
+    assert fast == b"xxx"

@@ -88,7 +88,7 @@ def test_wav_sample_formats(
 ) -> None:
     samples = make_sine(440, 0.25, 16000)[0]
     audio = decode_audio(make_riff(encode(samples), 16000, 1, bits=bits, tag=tag))
-    np.testing.assert_allclose(audio.mixed(), samples, atol=2 / 2 ** (bits - 1) if bits < 32 else 1e-6)
+    np.testing.assert_allclose(audio.mixed(), samples, atol=2 / 2 ** (min(bits, 16) - 1))  # held as int16
 
 
 # --- resampling and channels -------------------------------------------------------------------------------
@@ -124,11 +124,13 @@ def test_more_than_32_channels_is_refused(make_wav: Callable[..., bytes]) -> Non
 
 
 def test_audio_record() -> None:
-    audio = Audio(np.array([[0.5, -0.5, 1.0, 0.0], [0.25, 0.5, 0.0, 0.0]], dtype=np.float32))
+    audio = Audio.from_float(np.array([[0.5, -0.5, 0.75, 0.0], [0.25, 0.5, 0.25, 0.0]], dtype=np.float32))
+    assert audio.pcm.dtype == np.int16  # held at half the size of float32
     assert (audio.channels, audio.duration_s) == (2, 4 / SAMPLE_RATE)
     np.testing.assert_array_equal(audio.mixed(), [0.375, 0.0, 0.5, 0.0])
-    np.testing.assert_array_equal(audio.channel(1), [0.25, 0.5, 0.0, 0.0])
-    assert audio.mixed().dtype == np.float32
+    np.testing.assert_array_equal(audio.channel(1), [0.25, 0.5, 0.25, 0.0])
+    np.testing.assert_array_equal(audio.track(0)[1:3], [-0.5, 0.75])
+    assert audio.mixed().dtype == np.float32 and audio.track(None)[:2].dtype == np.float32
 
 
 # --- damaged and wrong bodies ------------------------------------------------------------------------------

@@ -468,3 +468,20 @@ def test_finalize_at_the_end_of_speech_decodes_no_silent_tail() -> None:
     assert [f.transcript for f in finals] == ["w0 w1 w2 w3", ""]
     assert finals[0].from_finalize and finals[1].speech_final
     assert len([r for r in script.requests if r.final]) == 1
+
+
+def test_a_backlog_past_the_limit_holds_the_client_back_and_drains() -> None:
+    """Audio sent far faster than real time: the session says it is backlogged (the driver stops reading
+    frames) until its decodes come back; meanwhile the idle timer does not run, and no word is lost."""
+    spans = [(start + 0.2, start + 5.0) for start in range(0, 150, 6)]
+    timeline = Timeline(spans)
+    script = Script(session(), timeline)
+    script.feed(pcm16(*[piece for _ in spans for piece in (tone(4.8), silence(1.2))]))
+    assert script.session.backlogged
+    script.at(session_module.IDLE_TIMEOUT_S * 3)
+    assert script.session.state is SessionState.OPEN  # waiting on us is not the client idling
+    script.answer()
+    assert not script.session.backlogged
+    script.control(CloseStream()).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert [w.word for e in finals for w in e.words] == [word for word, _, _ in timeline.words]
