@@ -10,7 +10,15 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from openlisten.api import routes_auth, routes_keys, routes_listen, routes_live, routes_models, routes_ops
+from openlisten.api import (
+    routes_auth,
+    routes_keys,
+    routes_listen,
+    routes_live,
+    routes_models,
+    routes_ops,
+    routes_projects,
+)
 from openlisten.api.auth import Authenticator
 from openlisten.api.callback_jobs import check_callback_url, job_producer
 from openlisten.api.deps import Services
@@ -58,6 +66,7 @@ def create_app(
         routes_models.router,
         routes_auth.router,
         routes_keys.router,
+        routes_projects.router,
         routes_ops.router,
     ):
         app.include_router(router)
@@ -91,7 +100,7 @@ def _services(settings: Settings, transcriber: Transcriber, store: Store) -> Ser
     )
     # What a graceful shutdown waits for (live sessions add their own hooks): REST requests in flight,
     # and the callback jobs being worked on.
-    services.lifecycle.on_drain(services.limits.rest.wait_idle)
+    services.lifecycle.on_drain(services.limits.requests.wait_idle)
     services.lifecycle.on_drain(lambda: worker.stop(settings.shutdown_grace_s))
     return services
 

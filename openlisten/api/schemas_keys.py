@@ -1,4 +1,4 @@
-"""Wire shapes of key management, as the SDK's ``manage.v1.projects.keys`` reads and writes them.
+"""Wire shapes of projects and key management, as the SDK's ``manage.v1.projects`` reads and writes them.
 
 Every field of Deepgram's models is optional in the SDK; these send all that apply. A self-hosted server has
 one project and one member (the operator), so ``project_id`` is any string and ``member`` is fixed.
@@ -18,12 +18,23 @@ __all__ = [
     "GetKeyResponse",
     "ListKeysItem",
     "ListKeysResponse",
+    "ListProjectsResponse",
     "MemberBody",
+    "ProjectBody",
 ]
 
 
 class _Wire(BaseModel):
     model_config = ConfigDict(frozen=True)
+
+
+class ProjectBody(_Wire):
+    project_id: str
+    name: str
+
+
+class ListProjectsResponse(_Wire):
+    projects: list[ProjectBody]
 
 
 class MemberBody(_Wire):

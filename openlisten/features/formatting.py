@@ -21,6 +21,7 @@ from text_to_num import alpha2digit
 
 from openlisten.engine.types import Word
 from openlisten.features.dictation import dictate
+from openlisten.features.digits import find_digit_string, join_hyphenated, split_digit_strings
 from openlisten.features.entities import SMART_FORMAT_FINDERS
 from openlisten.features.measurements import find_measurement
 from openlisten.features.numbers import SpokenNumber, spell_number
@@ -89,15 +90,17 @@ class FormatOptions:
 
 def format_words(words: Sequence[Word], options: FormatOptions) -> list[TranscriptWord]:
     """Turn the recognizer's words into transcript words, formatted as ``options`` asks."""
-    tokens = _drop(_split(words), _is_bare_punctuation)
+    tokens = join_hyphenated(_drop(_split(words), _is_bare_punctuation))
     if not options.filler_words:
         tokens = _drop(tokens, _is_filler)
     if options.dictation and options.punctuated:
         tokens = dictate(tokens)
     if options.writes_digits:
+        if not options.smart_format:  # smart_format's entity steps read digit strings themselves
+            tokens = merge_spans(tokens, find_digit_string)
         tokens = merge_spans(merge_spans(tokens, _find_number), _find_year)
     else:
-        tokens = _spell_numbers(tokens)
+        tokens = _spell_numbers(split_digit_strings(tokens))
     if options.smart_format:
         for find in (_find_money_or_percent, *SMART_FORMAT_FINDERS):
             tokens = merge_spans(tokens, find)
@@ -296,6 +299,11 @@ def _to_transcript_words(token: Token, options: FormatOptions) -> list[Transcrip
     ]
 
 
+#: Shortest word: Whisper's alignment step (20 ms). Its word times can come out zero-length, which caption
+#: tools (``deepgram-captions``) and players choke on.
+MIN_WORD_S = 0.02
+
+
 def _to_transcript_word(token: Token, options: FormatOptions) -> TranscriptWord:
     word = normalize(token.text)
     if options.punctuated:
@@ -308,7 +316,7 @@ def _to_transcript_word(token: Token, options: FormatOptions) -> TranscriptWord:
         word=word,
         punctuated_word=punctuated_word,
         start_s=token.start_s,
-        end_s=token.end_s,
+        end_s=max(token.end_s, round(token.start_s + MIN_WORD_S, 3)),
         confidence=token.confidence,
     )
 

@@ -4,7 +4,9 @@ A span is a run of words that say digits, as digits ("4444", "(555) 123-4567") o
 four", "forty four"); number words are read with text2num. Each span is classified by its digits and the words
 just before it, and the kinds asked for decide which spans go (Deepgram's docs, "Redaction")::
 
-    pci                  CREDIT_CARD (13-19 digits), CREDIT_CARD_EXPIRATION and CVV (after "expiration", "cvv")
+    pci                  CREDIT_CARD (13 digits or more; 3 or more right after "card", "visa"…; and when no
+                         other type asked for fits, 8 to 12 digits, or 3 or more near a card word or digits),
+                         CREDIT_CARD_EXPIRATION and CVV (after "expiration", "cvv")
     ssn                  SSN (9 digits; 8 to 10 when no other type fits: a digit misheard, lost or doubled)
     pii                  SSN, CREDIT_CARD, PHONE_NUMBER (7, 10 or 11 digits), EMAIL_ADDRESS, NAME, LOCATION_*
     numbers, true        NUMBER: any run of three or more digits
@@ -50,6 +52,15 @@ _CONTEXT = {
     "expiry": "CREDIT_CARD_EXPIRATION",
 }
 _CONTEXT |= {"cvv": "CVV", "cvc": "CVV", "cv": "CVV", "security": "CVV"}
+_CONTEXT |= dict.fromkeys(("card", "credit", "debit", "visa", "mastercard", "amex", "discover"), "CREDIT_CARD")
+#: Digits after a card word taken for (part of) a card number: the recognizer often loses some of a long
+#: run of repeated digits ("four one one one…" heard as "four one one"), and what is left must not leak.
+_MIN_CARD_CONTEXT_DIGITS = 3
+#: Digits taken for what is left of a card number even without a card word, when no other type asked for
+#: fits: a recognizer that loses half of "four one one one…" must not let the other half through.
+_MIN_PARTIAL_CARD_DIGITS = 8
+#: How far before a run of digits a card word or a card's first digits make it the rest of a card.
+_NEAR_CARD_WORDS = 12
 _CONTEXT_WORDS = 6
 #: The entity types each ``redact`` value covers.
 _GROUPS = {
@@ -178,13 +189,14 @@ def _candidates(words: Sequence[TranscriptWord], span: _Span) -> list[str]:
     """The types a span could be, most specific first."""
     count = len(span.digits)
     labels = []
-    before = [word.word for word in words[max(0, span.start - _CONTEXT_WORDS) : span.start]]
-    context = next((_CONTEXT[word] for word in reversed(before) if word in _CONTEXT), None)
+    context = _context(words[max(0, span.start - _CONTEXT_WORDS) : span.start])
     if context == "CVV" and count in (3, 4):
         labels.append("CVV")
     if context == "CREDIT_CARD_EXPIRATION" and 3 <= count <= 6:
         labels.append("CREDIT_CARD_EXPIRATION")
-    if 13 <= count <= 19:
+    # Longer runs too (a card read with a digit doubled, or a decoder loop, still holds one), and shorter
+    # ones right after a card word.
+    if count >= 13 or (context == "CREDIT_CARD" and count >= _MIN_CARD_CONTEXT_DIGITS):
         labels.append("CREDIT_CARD")
     if count == 9:
         labels.append("SSN")
@@ -192,11 +204,33 @@ def _candidates(words: Sequence[TranscriptWord], span: _Span) -> list[str]:
         labels.append("PHONE_NUMBER")
     if count in _NEAR_SSN_DIGITS:
         labels.append("SSN")  # when in doubt, redact: an SSN the recognizer got one digit wrong
+    if _MIN_PARTIAL_CARD_DIGITS <= count < 13 or (count >= _MIN_NUMBER_DIGITS and _near_card(words, span)):
+        labels.append("CREDIT_CARD")  # when in doubt, redact: a card the recognizer lost or garbled digits of
     if count >= _MIN_NUMBER_DIGITS:
         labels.append("NUMBER")
     if count:
         labels.append("ANY_NUMBER")
     return labels
+
+
+def _near_card(words: Sequence[TranscriptWord], span: _Span) -> bool:
+    """Whether a card word, or a long run of digits, comes shortly before a span (across sentences: the
+    recognizer puts full stops between the groups of a card number read slowly)."""
+    before = words[max(0, span.start - _NEAR_CARD_WORDS) : span.start]
+    if any(_CONTEXT.get(word.word) == "CREDIT_CARD" for word in before):
+        return True
+    said = [word for word in before if _says_digits(word.word, first=False)]
+    return len(_digits(said)) >= _MIN_PARTIAL_CARD_DIGITS if said else False
+
+
+def _context(before: Sequence[TranscriptWord]) -> str | None:
+    """The type the nearest cue word before a span names ("expires", "cvv", "card"), in the same sentence."""
+    for word in reversed(before):
+        if any(mark in edges(word.punctuated_word)[2] for mark in ".?!"):
+            return None
+        if word.word in _CONTEXT:
+            return _CONTEXT[word.word]
+    return None
 
 
 def _spans(words: Sequence[TranscriptWord], entities: Sequence[Entity]) -> list[_Span]:
@@ -218,8 +252,9 @@ def _spans(words: Sequence[TranscriptWord], entities: Sequence[Entity]) -> list[
         end = index
         while end < len(words) and _says_digits(words[end].word, first=end == index):
             end += 1
-            if any(mark in edges(words[end - 1].punctuated_word)[2] for mark in _RUN_ENDS):
-                break
+            ended = any(mark in edges(words[end - 1].punctuated_word)[2] for mark in _RUN_ENDS)
+            if ended and not (end < len(words) and _says_digits(words[end].word, first=True)):
+                break  # a full stop between two groups of digits is a pause inside one number
         if end == index:
             index += 1
             continue
@@ -254,12 +289,31 @@ def _open(words: Sequence[TranscriptWord], span: _Span) -> bool:
 
 
 def _says_digits(word: str, first: bool) -> bool:
-    if _DIGITS_RE.match(word):
+    if _DIGITS_RE.match(word) or word in _REPEATS:
         return True
     # "oh" starts no number ("oh, two of them"), but is a zero inside one ("five oh two").
-    return word in _NUMBER_WORDS and not (first and word == "oh")
+    if word in _NUMBER_WORDS and not (first and word == "oh"):
+        return True
+    # Number words Whisper ran together with dots or hyphens: "one...one....one", "four-one-one".
+    parts = _JOINED_RE.split(word)
+    return len(parts) > 1 and all(part in _NUMBER_WORDS or part.isdigit() for part in parts)
+
+
+#: "double five" is "five five", "triple oh" is "zero zero zero"; before digits, "double 12" is "112".
+_REPEATS = {"double": 2, "triple": 3}
+_REPEATED_RE = re.compile(r"\b(double|triple) (\w+)")
+#: What joins number words written as one word.
+_JOINED_RE = re.compile(r"[.\-,…]+")
 
 
 def _digits(span: Sequence[TranscriptWord]) -> str:
-    spoken = " ".join("zero" if word.word == "oh" else word.word for word in span)
+    spoken = " ".join("zero" if word.word == "oh" else _JOINED_RE.sub(" ", word.word) for word in span)
+    spoken = _REPEATED_RE.sub(_repeated, spoken)
     return re.sub(r"\D", "", str(alpha2digit(spoken, "en", threshold=0)))
+
+
+def _repeated(match: re.Match[str]) -> str:
+    said = match[2]
+    if said.isdigit():  # "double 12345": the first digit twice
+        return said[0] * _REPEATS[match[1]] + said[1:]
+    return " ".join([said] * _REPEATS[match[1]])

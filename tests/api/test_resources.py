@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import collections
-import io
 import json
 import os
 import re
@@ -28,7 +27,6 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import av
 import httpx
 import jiwer
 import numpy as np
@@ -37,6 +35,7 @@ import websockets
 
 from openlisten.audio import decode_audio
 from openlisten.audio.stream import MAX_PIECE_CHANNEL_S
+from tests.audio.conftest import encode
 from tests.conftest import EVAL, words_of
 
 pytestmark = [
@@ -144,30 +143,9 @@ def wav_header(rate: int, *, channels: int = 1, bits: int = 16, tag: int = 1, da
     return riff + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", data_bytes)
 
 
-_DTYPES = {"u8": np.uint8, "s16": np.int16, "s32": np.int32, "flt": np.float32, "dbl": np.float64}
-
-
 def encode_silence(container: str, codec: str, rate: int, seconds: float, channels: int = 1) -> bytes:
     """`seconds` of digital silence, encoded by PyAV: the zip bomb of audio (it compresses to almost nothing)."""
-    buffer = io.BytesIO()
-    layout = "mono" if channels == 1 else "stereo" if channels == 2 else f"{channels}c"
-    with av.open(buffer, "w", format=container) as output:
-        stream = output.add_stream(codec, rate=rate, layout=layout)
-        context = stream.codec_context
-        frame_size = context.frame_size or 4096
-        planar = context.format.is_planar
-        shape = (channels, frame_size) if planar else (1, frame_size * channels)
-        zeros = np.zeros(shape, dtype=_DTYPES[context.format.name.rstrip("p")])
-        done = 0
-        while done < rate * seconds:
-            frame = av.AudioFrame.from_ndarray(zeros, format=context.format.name, layout=context.layout)
-            frame.sample_rate, frame.pts = rate, done
-            for packet in stream.encode(frame):
-                output.mux(packet)
-            done += frame_size
-        for packet in stream.encode(None):
-            output.mux(packet)
-    return buffer.getvalue()
+    return encode(np.zeros((channels, int(rate * seconds)), np.float32), rate, container, codec)
 
 
 #: Silence a little longer than the server allows, in every container and codec PyAV writes that we read.

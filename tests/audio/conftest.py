@@ -44,7 +44,7 @@ def encode(
 ) -> bytes:
     """Encode `(channels, n)` floats with PyAV, optionally behind a small video stream."""
     out = io.BytesIO()
-    layout = {1: "mono", 2: "stereo"}[samples.shape[0]]
+    layout = {1: "mono", 2: "stereo"}.get(samples.shape[0], f"{samples.shape[0]}c")
     with av.open(out, "w", format=container) as file:
         if video:
             picture = file.add_stream("mpeg4", rate=10)

@@ -7,17 +7,15 @@ mutations go there (the first bytes, and bytes and integers overwritten at rando
 from __future__ import annotations
 
 import functools
-import io
 import struct
 
-import av
-import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from openlisten.audio import AudioLimits, StreamDecoder, decode_audio
 from openlisten.errors import RequestError
+from tests.audio.conftest import encode, sine
 
 LIMITS = AudioLimits(max_channel_seconds=30.0)
 #: Samples any successful decode may hold at 16 kHz: the limit, plus a frame of slack.
@@ -36,39 +34,9 @@ FORMATS = [
 
 @functools.cache
 def sample_file(index: int) -> bytes:
-    """A second of a tone, in one of `FORMATS`."""
+    """A second of a stereo tone, in one of `FORMATS`."""
     container, codec, rate = FORMATS[index]
-    buffer = io.BytesIO()
-    with av.open(buffer, "w", format=container) as output:
-        stream = output.add_stream(codec, rate=rate, layout="stereo")
-        context = stream.codec_context
-        frame_size = context.frame_size or 1024
-        planar = context.format.is_planar
-        t = np.arange(frame_size) / rate
-        done = 0
-        while done < rate:
-            wave = (np.sin(2 * np.pi * 440 * (t + done / rate)) * 0.3).astype(np.float32)
-            values = np.stack([wave, wave]) if planar else np.repeat(wave, 2)[None, :]
-            frame = av.AudioFrame.from_ndarray(_as(values, context.format.name), format=context.format.name,
-                                               layout="stereo")  # fmt: skip
-            frame.sample_rate, frame.pts = rate, done
-            for packet in stream.encode(frame):
-                output.mux(packet)
-            done += frame_size
-        for packet in stream.encode(None):
-            output.mux(packet)
-    return buffer.getvalue()
-
-
-def _as(values: np.ndarray, sample_format: str) -> np.ndarray:
-    kind = sample_format.rstrip("p")
-    if kind == "s16":
-        return (values * 32767).astype(np.int16)
-    if kind == "s32":
-        return (values * 2**31).astype(np.int32)
-    if kind == "u8":
-        return (values * 127 + 128).astype(np.uint8)
-    return values.astype(np.float32 if kind == "flt" else np.float64)
+    return encode(sine([440, 660], 1.0, rate), rate, container, codec)
 
 
 MUTATION = st.one_of(
