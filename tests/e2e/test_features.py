@@ -48,12 +48,6 @@ def test_smart_format_dates_times_and_addresses(client: DeepgramClient, speak: C
         assert all(" " not in w.word for w in alternative(response).words)
 
 
-@pytest.mark.xfail(
-    reason="issue #13: tiny.en loops on these spoken digits at temperature 0, and faster-whisper's temperature "
-    "fallback samples, so the text changes from run to run (on this machine it came out as '212456 780.0' three "
-    "times in four); deterministic decoding of digit strings is #13's work",
-    strict=False,
-)
 def test_smart_format_phone_numbers(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
     text = "my number is two one two, four five six, seven eight nine zero."
     response = client.listen.v1.media.transcribe_file(request=speak(text), model="nova-3", smart_format=True)
