@@ -58,8 +58,9 @@ def _ends_in_digit(token: Token) -> bool:
     return core[-1:].isdigit() and not trail
 
 
+_DIGIT_NAMES = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 #: Words that say one digit, which a digit group next to them is read with ("4111 one one…").
-_DIGIT_WORDS = frozenset("zero oh one two three four five six seven eight nine double triple".split())  # noqa: SIM905
+_DIGIT_WORDS = frozenset({*_DIGIT_NAMES, "oh", "double", "triple"})
 
 
 def _next_to_digits(tokens: Sequence[Token], index: int) -> bool:
@@ -87,7 +88,7 @@ def _spread(token: Token, pieces: list[str], lead: str, trail: str) -> list[Toke
 
 
 #: Digits said one at a time; "oh" is a zero inside a run.
-_DIGIT_VALUES = {w: str(i) for i, w in enumerate("zero one two three four five six seven eight nine".split())}
+_DIGIT_VALUES = {name: str(digit) for digit, name in enumerate(_DIGIT_NAMES)}
 _REPEATS = {"double": 2, "triple": 3}
 #: Fewest digits said one at a time that make a digit string ("one two" stays words).
 MIN_DIGIT_STRING = 3

@@ -11,6 +11,7 @@ from scipy.signal import resample_poly
 from openlisten.features.diarize import (
     SPEAKER_DISTANCE,
     SpeakerTracker,
+    absorb_minor_speakers,
     cluster_speakers,
     diarize,
     label_live,
@@ -134,3 +135,10 @@ def test_test_voices_are_told_apart_and_one_voice_is_one_speaker(encoder: object
         keys = [(voice, i) for i in range(len(SENTENCES)) for voice in voices]
         speakers = cluster_speakers(np.stack([vectors[key] for key in keys]))
         assert speakers == [i % count for i in range(len(keys))], count
+
+
+def test_a_speaker_heard_only_in_short_answers_is_one_of_the_others() -> None:
+    embeddings = np.stack([unit(0, 1), unit(1, 0), unit(0.6, 0.8), unit(0, 1), unit(1, 0)])
+    clustered = [0, 1, 2, 0, 1]  # the third turn, a short "yes", clustered alone
+    assert absorb_minor_speakers(embeddings, clustered, [3.0, 3.0, 0.4, 2.0, 2.0]) == [0, 1, 0, 0, 1]
+    assert absorb_minor_speakers(embeddings, clustered, [3.0, 3.0, 1.5, 2.0, 2.0]) == clustered
