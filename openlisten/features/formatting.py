@@ -322,10 +322,12 @@ def _to_transcript_word(token: Token, options: FormatOptions) -> TranscriptWord:
 
 
 def _with_number_symbols(text: str, word: str) -> str:
-    """``word`` with the currency sign or percent sign ``text`` wrote around its digits: "$250," → "$250"."""
+    """``word`` with the sign, currency sign or percent sign ``text`` wrote around its digits: "$250," → "$250",
+    "-5" → "-5"."""
     lead, core, trail = edges(text)
     if not core[:1].isdigit():
         return word
     currency = lead[-1] if lead.endswith(tuple(_CURRENCY_SYMBOLS)) else ""
+    sign = "-" if lead.rstrip("".join(_CURRENCY_SYMBOLS)).endswith("-") else ""  # a real negative: "-5 degrees"
     percent = "%" if trail.startswith("%") and core[-1].isdigit() else ""
-    return currency + word + percent
+    return sign + currency + word + percent

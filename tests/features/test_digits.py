@@ -40,7 +40,7 @@ def finished(text: str, query: list[tuple[str, str]]) -> str:
         (" at 5 -5 -1 -2 -3.", "at five five one two three", "at 55123"),
         (" call 5-5-1-2.", "call five five one two", "call 5-5-1-2"),
         (" ssn 123-45-6789", "ssn one two three four five six seven eight nine", "ssn 123-45-6789"),
-        (" it is -5 degrees", "it is minus five degrees", None),  # a real negative stays one
+        (" it is -5 degrees", "it is minus five degrees", "it is -5 degrees"),  # a real negative stays one
         (" in 2024 and 5 dollars", "in twenty twenty four and five dollars", "in 2024 and 5 dollars"),
     ],
 )
