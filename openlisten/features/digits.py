@@ -18,9 +18,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import replace
 
-from openlisten.features.tokens import Token, edges, merge
+from openlisten.features.tokens import Token, edges, merge, split_evenly
 
-__all__ = ["find_digit_string", "join_hyphenated", "split_digit_strings"]
+__all__ = ["REPEATS", "find_digit_string", "join_hyphenated", "split_digit_strings"]
 
 #: Digit groups joined by hyphens: "5-5-1-2", "123-45-6789".
 _HYPHENATED_RE = re.compile(r"\d+(?:-\d+)+")
@@ -46,8 +46,10 @@ def split_digit_strings(tokens: Sequence[Token]) -> list[Token]:
     for index, token in enumerate(tokens):
         lead, core, trail = edges(token.text)
         if _HYPHENATED_RE.fullmatch(core) or (core.isdigit() and _next_to_digits(tokens, index)):
-            digits = core.replace("-", "")
-            split.extend(_spread(token, [*digits], lead, trail))
+            texts = [*core.replace("-", "")]
+            texts[0] = lead + texts[0]
+            texts[-1] += trail
+            split.extend(split_evenly(token, texts))
         else:
             split.append(token)
     return split
@@ -75,21 +77,10 @@ def _is_digits(token: Token) -> bool:
     return core.isdigit() or core.lower() in _DIGIT_WORDS
 
 
-def _spread(token: Token, pieces: list[str], lead: str, trail: str) -> list[Token]:
-    """`pieces` sharing `token`'s time evenly, with its punctuation around them."""
-    step = (token.end_s - token.start_s) / len(pieces)
-    texts = [*pieces]
-    texts[0] = lead + texts[0]
-    texts[-1] = texts[-1] + trail
-    return [
-        Token(text, token.start_s + i * step, token.start_s + (i + 1) * step, token.confidence)
-        for i, text in enumerate(texts)
-    ]
-
-
 #: Digits said one at a time; "oh" is a zero inside a run.
 _DIGIT_VALUES = {name: str(digit) for digit, name in enumerate(_DIGIT_NAMES)}
-_REPEATS = {"double": 2, "triple": 3}
+#: "double five" is "five five", "triple oh" is "zero zero zero".
+REPEATS = {"double": 2, "triple": 3}
 #: Fewest digits said one at a time that make a digit string ("one two" stays words).
 MIN_DIGIT_STRING = 3
 
@@ -103,11 +94,11 @@ def find_digit_string(tokens: Sequence[Token], start: int) -> tuple[int, Token] 
         word = core.lower()
         if lead and end > start:
             break
-        if word in _REPEATS and end + 1 < len(tokens) and not trail:
+        if word in REPEATS and end + 1 < len(tokens) and not trail:
             following = _digit_of(edges(tokens[end + 1].text)[1].lower(), inside=True)
             if following is None:
                 break
-            digits += following * _REPEATS[word]
+            digits += following * REPEATS[word]
             end += 2
             trail = edges(tokens[end - 1].text)[2]
         else:

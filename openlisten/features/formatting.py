@@ -25,7 +25,7 @@ from openlisten.features.digits import find_digit_string, join_hyphenated, split
 from openlisten.features.entities import SMART_FORMAT_FINDERS
 from openlisten.features.measurements import find_measurement
 from openlisten.features.numbers import SpokenNumber, spell_number
-from openlisten.features.tokens import Token, edges, ends_sentence, merge, merge_spans, normalize
+from openlisten.features.tokens import Token, edges, ends_sentence, merge, merge_spans, normalize, split_evenly
 from openlisten.transcript import TranscriptWord
 
 __all__ = ["FormatOptions", "format_words", "join_transcript"]
@@ -290,13 +290,7 @@ def _to_transcript_words(token: Token, options: FormatOptions) -> list[Transcrip
     pieces = token.text.split()
     if len(pieces) == 1:
         return [_to_transcript_word(token, options)]
-    step = (token.end_s - token.start_s) / len(pieces)
-    return [
-        _to_transcript_word(
-            Token(piece, token.start_s + i * step, token.start_s + (i + 1) * step, token.confidence), options
-        )
-        for i, piece in enumerate(pieces)
-    ]
+    return [_to_transcript_word(piece, options) for piece in split_evenly(token, pieces)]
 
 
 #: Shortest word: Whisper's alignment step (20 ms). Its word times can come out zero-length, which caption

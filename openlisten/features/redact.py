@@ -30,6 +30,7 @@ from num2words import num2words
 from text_to_num import alpha2digit
 
 from openlisten.engine.types import Word
+from openlisten.features.digits import REPEATS
 from openlisten.features.pii import LABELS as PII_LABELS
 from openlisten.features.pii import Entity, find_pii
 from openlisten.features.tokens import edges
@@ -289,7 +290,7 @@ def _open(words: Sequence[TranscriptWord], span: _Span) -> bool:
 
 
 def _says_digits(word: str, first: bool) -> bool:
-    if _DIGITS_RE.match(word) or word in _REPEATS:
+    if _DIGITS_RE.match(word) or word in REPEATS:
         return True
     # "oh" starts no number ("oh, two of them"), but is a zero inside one ("five oh two").
     if word in _NUMBER_WORDS and not (first and word == "oh"):
@@ -299,8 +300,7 @@ def _says_digits(word: str, first: bool) -> bool:
     return len(parts) > 1 and all(part in _NUMBER_WORDS or part.isdigit() for part in parts)
 
 
-#: "double five" is "five five", "triple oh" is "zero zero zero"; before digits, "double 12" is "112".
-_REPEATS = {"double": 2, "triple": 3}
+#: "double five" is "five five"; before digits, "double 12" is "112".
 _REPEATED_RE = re.compile(r"\b(double|triple) (\w+)")
 #: What joins number words written as one word.
 _JOINED_RE = re.compile(r"[.\-,…]+")
@@ -315,5 +315,5 @@ def _digits(span: Sequence[TranscriptWord]) -> str:
 def _repeated(match: re.Match[str]) -> str:
     said = match[2]
     if said.isdigit():  # "double 12345": the first digit twice
-        return said[0] * _REPEATS[match[1]] + said[1:]
-    return " ".join([said] * _REPEATS[match[1]])
+        return said[0] * REPEATS[match[1]] + said[1:]
+    return " ".join([said] * REPEATS[match[1]])

@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-__all__ = ["Finder", "Token", "edges", "ends_sentence", "merge", "merge_spans", "normalize"]
+__all__ = ["Finder", "Token", "edges", "ends_sentence", "merge", "merge_spans", "normalize", "split_evenly"]
 
 _LEADING_PUNCTUATION_RE = re.compile(r"^\W+")
 _TRAILING_PUNCTUATION_RE = re.compile(r"\W+$")
@@ -75,3 +75,12 @@ def merge(tokens: Sequence[Token], formatted: str, number: str | None = None) ->
     end_s = max(token.end_s for token in tokens)
     confidence = min(token.confidence for token in tokens)
     return Token(text, tokens[0].start_s, end_s, confidence, number)
+
+
+def split_evenly(token: Token, texts: Sequence[str]) -> list[Token]:
+    """One token per text, sharing ``token``'s time evenly (a word written as several)."""
+    step = (token.end_s - token.start_s) / len(texts)
+    return [
+        Token(text, token.start_s + i * step, token.start_s + (i + 1) * step, token.confidence)
+        for i, text in enumerate(texts)
+    ]
