@@ -59,9 +59,6 @@ MARGIN_FRAMES = 10
 MAX_ITEMS = 12
 #: Most interims decoded in one window.
 MAX_INTERIMS = 6
-#: Interims decoded per batch, with a checkpoint between batches: bounds how long a final that arrives
-#: meanwhile waits, at a small cost in batching.
-INTERIM_STEP = 3
 #: Fewest encoder frames aligned at once (2 s); also keeps CTranslate2 from taking them for mel frames.
 MIN_ALIGN_FRAMES = 100
 #: Tokens a piece may generate per second of audio (fast speech is about 5); stops a looping decode.
@@ -153,14 +150,18 @@ class PackedDecoder:
         """The items (most urgent first) that fit one window without their context; the first always goes.
 
         At most `MAX_ITEMS` in all and `MAX_INTERIMS` interims: a round's decode time grows with its items,
-        and a final arriving meanwhile waits for the round to end.
+        and a final arriving meanwhile waits for the round to end. An interim never passes an older one
+        that did not fit: otherwise a long utterance's interims, the ones its words are confirmed from,
+        would wait behind shorter ones round after round, and grow longer still.
         """
         chosen: list[int] = []
         used = interims = 0
         for index, item in enumerate(items):
             need = _placed_samples(item.bare()) + int(GAP_S * SAMPLE_RATE)
-            room = used + need <= WINDOW_SAMPLES or not chosen
-            if room and (item.final or interims < MAX_INTERIMS):
+            fits = used + need <= WINDOW_SAMPLES or not chosen
+            if not item.final and (not fits or interims == MAX_INTERIMS):
+                break
+            if fits:
                 chosen.append(index)
                 used += need
                 interims += not item.final
@@ -168,11 +169,8 @@ class PackedDecoder:
                 break
         return chosen
 
-    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult] | None]:
-        """Encode the items' window once; decode finals first, then interims, yielding as each group ends.
-
-        Before each group it yields a checkpoint (None), where the scheduler may run a more urgent batch.
-        """
+    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult]]:
+        """Encode the items' window once; decode the finals, then the interims, yielding as each group ends."""
         started = time.perf_counter()
         pieces = _fit(items)
         offsets, window = _layout(pieces)
@@ -183,10 +181,7 @@ class PackedDecoder:
             group = [i for i, piece in enumerate(pieces) if piece.final is final]
             for language in sorted({pieces[i].language for i in group}):
                 same = [i for i in group if pieces[i].language == language]
-                step = len(same) if final else INTERIM_STEP
-                for members in (same[k : k + step] for k in range(0, len(same), step)):
-                    yield None
-                    yield from self._decode_group(members, items, pieces, encoded, silence, offsets)
+                yield from self._decode_group(same, items, pieces, encoded, silence, offsets)
         logger.debug(
             "packed %d item(s) (%d final, %.1f s of audio): encode %.2f s, decode %.2f s",
             len(pieces),

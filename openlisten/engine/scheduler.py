@@ -11,11 +11,11 @@ The model already uses every core for one decode, so running two decodes at once
 - **Batching.** Items submitted with `submit_batch` to the same `BatchRunner` are run together: when the most
   urgent job is such an item, the worker offers the runner every pending item of that runner, most urgent
   first, and the runner picks the ones that fit one run (the live decoder packs them into one Whisper window).
-- **Stepping aside.** A runner yields its results as they are ready, and checkpoints between its steps (the
-  live decoder: after the encoder pass, after the finals, between groups of interims). There, if more
-  urgent work has come in, the batch steps aside: its coalescable items (live interims) are dropped, their
-  futures raising `Dropped`, since a fresher one is on its way; the rest goes back in line and resumes
-  after the urgent work. A final waits for an encoder pass in progress, not for a batch of interims.
+- **No stepping aside.** A batch, once running, runs to its end: its encoder pass, the most of its cost, is
+  paid for at once, and what follows (decoding) is short. Interims dropped after their encoder pass would
+  waste it, and under load would starve the stream of the hypotheses its finals are confirmed from; a
+  batch put back in line could be passed over again and again by newer urgent work. A final therefore
+  waits at most for the batch running when it came.
 - **Coalescing.** An item submitted with a `coalesce_key` replaces the pending (not yet running) item with the
   same key and runner: the older one's future is cancelled and the newer one keeps the older one's place in
   line. A live stream uses this for its interim hypotheses, so at most one of them waits per stream and it
@@ -31,10 +31,10 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Generic, Protocol, TypeVar
 
-__all__ = ["BatchRunner", "Dropped", "Priority", "Scheduler"]
+__all__ = ["BatchRunner", "Priority", "Scheduler"]
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +46,6 @@ R_co = TypeVar("R_co", covariant=True)
 
 #: Seconds a prerecorded job may wait before it runs ahead of live interims.
 DEFAULT_STARVATION_S = 2.0
-
-
-class Dropped(Exception):
-    """A coalescable batch item was dropped unrun, for more urgent work (a fresher one will come)."""
 
 
 class Priority(enum.IntEnum):
@@ -72,11 +68,8 @@ class BatchRunner(Protocol[I_contra, R_co]):
         """Indices of the `items` (most urgent first) to run together now; must include 0."""
         ...
 
-    def run(self, items: Sequence[I_contra]) -> Iterator[tuple[int, R_co] | None]:
-        """Run `items`, yielding (index, result) pairs as results are ready, in any order.
-
-        A None yielded is a checkpoint: a good place for the scheduler to run more urgent work first.
-        """
+    def run(self, items: Sequence[I_contra]) -> Iterator[tuple[int, R_co]]:
+        """Run `items`, yielding (index, result) pairs as results are ready, in any order."""
         ...
 
 
@@ -91,18 +84,6 @@ class _Job(Generic[T]):
     runner: BatchRunner[Any, T] | None = None
     item: Any = None
     coalesce_key: Hashable | None = None
-
-
-@dataclass(eq=False)
-class _Batch:
-    """Items running together, and the results still to come."""
-
-    jobs: list[_Job[Any]]
-    results: Iterator[tuple[int, Any] | None]
-    done: set[int] = field(default_factory=set)
-
-    def waiting(self) -> list[_Job[Any]]:
-        return [job for index, job in enumerate(self.jobs) if index not in self.done]
 
 
 class Scheduler:
@@ -193,57 +174,7 @@ class Scheduler:
             if runner is None:
                 _run_plain(jobs[0])
             else:
-                self._advance(_Batch(jobs, iter(runner.run([job.item for job in jobs]))))
-
-    def _advance(self, batch: _Batch) -> None:
-        """Run `batch` on. At a checkpoint, step aside when more urgent work came in: the items submitted
-        with a coalesce key are dropped (a fresher one will come), the rest of the batch goes back in line
-        as one job and resumes later where it stopped."""
-        try:
-            for step in batch.results:
-                if step is not None and step[0] not in batch.done:
-                    batch.done.add(step[0])
-                    batch.jobs[step[0]].future.set_result(step[1])
-                waiting = batch.waiting()
-                if waiting and self._outranked(min(job.priority for job in waiting)):
-                    self._step_aside(batch, waiting)
-                    return
-        except BaseException as exc:  # every item still waiting learns of the failure
-            logger.exception("batch of %d item(s) failed", len(batch.jobs))
-            for job in batch.waiting():
-                job.future.set_exception(exc)
-            return
-        for job in batch.waiting():
-            job.future.set_exception(RuntimeError("the batch runner returned no result for an item"))
-
-    def _step_aside(self, batch: _Batch, waiting: list[_Job[Any]]) -> None:
-        disposable = [job for job in waiting if job.coalesce_key is not None]
-        for job in disposable:
-            batch.done.add(batch.jobs.index(job))
-            job.future.set_exception(Dropped("dropped for more urgent work"))
-        if len(disposable) == len(waiting):
-            close = getattr(batch.results, "close", None)
-            if close is not None:
-                close()
-            return
-        self._resume_later(batch, [job for job in waiting if job.coalesce_key is None])
-
-    def _outranked(self, priority: int) -> bool:
-        """Whether a job more urgent than `priority` is waiting."""
-        with self._cond:
-            return any(self._rank(job)[0] < priority for job in self._pending if not job.future.cancelled())
-
-    def _resume_later(self, batch: _Batch, waiting: list[_Job[Any]]) -> None:
-        job: _Job[None] = _Job(
-            min(job.priority for job in waiting),
-            min(job.seq for job in waiting),
-            Future(),
-            self._clock(),
-            fn=lambda: self._advance(batch),
-        )
-        with self._cond:
-            self._pending.append(job)
-            self._cond.notify()
+                _run_batch(runner, jobs)
 
     def _take(self) -> list[_Job[Any]]:
         """Wait for work; remove and return the next job, or the batch of items that run together."""
@@ -299,6 +230,25 @@ def _checked_plan(runner: BatchRunner[Any, Any], candidates: list[_Job[Any]]) ->
     if 0 not in chosen:
         chosen.insert(0, 0)
     return [i for i in chosen if 0 <= i < len(candidates)]
+
+
+def _run_batch(runner: BatchRunner[Any, Any], jobs: list[_Job[Any]]) -> None:
+    """Run the items of `jobs` together, handing each result to its future as it comes."""
+    done: set[int] = set()
+    try:
+        for index, result in runner.run([job.item for job in jobs]):
+            if index not in done:
+                done.add(index)
+                jobs[index].future.set_result(result)
+    except BaseException as exc:  # every item still waiting learns of the failure
+        logger.exception("batch of %d item(s) failed", len(jobs))
+        for index, job in enumerate(jobs):
+            if index not in done:
+                job.future.set_exception(exc)
+        return
+    for index, job in enumerate(jobs):
+        if index not in done:
+            job.future.set_exception(RuntimeError("the batch runner returned no result for an item"))
 
 
 def _run_plain(job: _Job[Any]) -> None:

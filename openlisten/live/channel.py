@@ -7,9 +7,10 @@ An utterance opens at a speech onset (with `PRE_ROLL_S` of audio before it) and 
 `endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. At the endpoint one final decode of the
 utterance (beam search) gives its words, with ``speech_final``. Meanwhile an interim decode is requested
 every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S` without ``interim_results``), greedy and
-droppable under load; once the speech not yet final passes `CONFIRM_AFTER_S`, the words two successive
-hypotheses agree on become finals while the speaker talks (LocalAgreement, `stabilizer`). An utterance
-that reaches `MAX_DECODE_S` with nothing confirmed is cut there, and the rest goes on as a new one.
+coalesced under load; once the speech not yet final passes `CONFIRM_AFTER_S`, the words two successive
+hypotheses agree on, and the words one hypothesis heard well before its end, become finals while the
+speaker talks (`stabilizer`). An utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its
+quietest moment of the last `CUT_SEARCH_S`, and the rest goes on as a new one.
 
 **Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of
 slots: each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
@@ -82,6 +83,10 @@ STABILIZE_INTERVAL_S = 2.0
 #: decode (a longer one also leaves room for fewer others in the window) and keeps each piece well inside
 #: one 30-second window (`engine.batch.WINDOW_S`).
 MAX_DECODE_S = 20.0
+#: How far back from `MAX_DECODE_S` an utterance with nothing confirmed may be cut: at its quietest frame
+#: there, most likely between two words (Whisper often drops a word cut in two, and the next decode may
+#: not say it either).
+CUT_SEARCH_S = 3.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
 #: Finalized words this recent before an utterance are decoded again with it, as forced prefix.
@@ -215,6 +220,8 @@ class Channel:
         self._utterance_end_sent = False
         self._sentence_open = False
         self._history: deque[_Known] = deque()  # recent finals whose words are known: the context of decodes
+        #: The speech probability of the last frames, with their first sample: where to cut a long utterance.
+        self._recent: deque[tuple[float, int]] = deque(maxlen=round(CUT_SEARCH_S * SAMPLE_RATE / FRAME_SAMPLES))
 
     @property
     def samples(self) -> int:
@@ -296,14 +303,15 @@ class Channel:
     # Frames.
 
     def _frame(self, probability: float, sample: int) -> None:
+        self._recent.append((probability, sample))
         event = self._endpointer.push(probability, sample)
         if isinstance(event, Onset) and self._utterance is None:
             self._open(event.sample, announce=True)
         elif isinstance(event, Offset) and self._utterance is not None:
             speech_final = self.config.endpointing_ms is not None
             # An utterance opened at a Finalize after the speech had in fact ended holds only silence: its last
-            # speech frame began before it.
-            silent = event.speech_end - FRAME_SAMPLES < self._utterance.start
+            # speech frame ended before it. (One that ends inside it may hold the end of a word.)
+            silent = event.speech_end <= self._utterance.start
             self._close_utterance(
                 self._utterance, event.sample, speech_final=speech_final, from_finalize=False, silent=silent
             )
@@ -333,8 +341,8 @@ class Channel:
 
     def _bound_utterance(self, now: int) -> None:
         """Keep the open utterance's own audio within `MAX_DECODE_S`: its confirmed words become context, or,
-        with none confirmed, it is cut here (the next decode has this one's words as prefix, so a word cut
-        in two is said once)."""
+        with none confirmed, it is cut at its quietest frame of the last `CUT_SEARCH_S` (the next decode has
+        this one's words as prefix, so a word cut in two is said once)."""
         utterance = self._utterance
         if utterance is None or now - utterance.start <= MAX_DECODE_S * SAMPLE_RATE:
             return
@@ -342,8 +350,10 @@ class Channel:
             self._utterance = utterance = _Utterance(self._committed, utterance.onset)
             self._new_prefix()
         if now - utterance.start > MAX_DECODE_S * SAMPLE_RATE:
-            self._close_utterance(utterance, now, speech_final=False, from_finalize=False)
-            self._open(now, announce=False)
+            quietest = min(self._recent)[1] + FRAME_SAMPLES // 2 if self._recent else now  # the earliest if tied
+            cut = max(quietest, utterance.start + 1)
+            self._close_utterance(utterance, cut, speech_final=False, from_finalize=False)
+            self._open(cut, announce=False)
 
     def _commit_silence(self, now: int) -> None:
         end = now - _KEEP_SAMPLES  # never into the pre-roll of speech that may be starting
@@ -451,10 +461,11 @@ class Channel:
         """Where a decode of the audio from `start` to `end` begins, and its prefix: the finals of the last
         `seconds` before `start`, from the first one's start on (its leading silence trimmed), and their words.
 
-        The context begins where a final began, so the prefix is exactly the words of the decoded audio
-        before `start`; a word that an earlier decode missed (cut in two by a final's end) is heard whole
-        and said after it. The decode never reaches past `MAX_DECODE_S` (the open utterance's own confirmed
-        words are always within it) or before the audio kept.
+        The context begins where a final began, or between two words of a final that began earlier, so the
+        prefix is exactly the words of the decoded audio before `start`; a word that an earlier decode
+        missed (cut in two by a final's end) is heard whole and said after it. The decode never reaches
+        past `MAX_DECODE_S` (the open utterance's own confirmed words are always within it) or before the
+        audio kept.
         """
         limit = max(start - round(seconds * SAMPLE_RATE), end - round(MAX_DECODE_S * SAMPLE_RATE), self._audio.start)
         history = self._history
@@ -471,9 +482,17 @@ class Channel:
         while first > 0 and history[first - 1].start >= limit:
             first -= 1
         finals = list(itertools.islice(history, first, None))
+        words = [word for final in finals for word in final.words]
+        if first > 0 and history[first - 1].end > limit:
+            # A final that began earlier: its words from `limit` on, or at least its last one when it ends
+            # where this audio starts (words it did not hear, cut off at its end, are then heard again).
+            floor = max(end - round(MAX_DECODE_S * SAMPLE_RATE), self._audio.start)
+            reach = floor if history[first - 1].end >= start else limit
+            boundary, tail = _last_words(history[first - 1].words, limit, reach)
+            if tail:
+                return min(boundary, start), [*tail, *words]
         if not finals:
             return start, []
-        words = [word for final in finals for word in final.words]
         lead = min(start, round(words[0].start_s * SAMPLE_RATE)) if words else start
         origin = max(finals[0].start, lead - round(PRE_ROLL_S * SAMPLE_RATE))
         return min(origin, start), words
@@ -505,7 +524,8 @@ class Channel:
             # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
             # decoded whole, once, with beam search and all its audio (better words, and fewer finals).
             long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
-            agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0)
+            speech_start = _seconds(max(self._committed, utterance.onset))
+            agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0, speech_start)
         if agreed:
             cut = _cut(words, agreed, self._committed, interim.end)
             slot = _Slot(self._committed, cut, speech_final=False, from_finalize=False, origin=interim.origin)
@@ -513,7 +533,7 @@ class Channel:
             self._decoded(slot, words[:agreed], interim.samples)
             self._committed = cut
             self._new_prefix()
-            self._stabilizer.update(words[agreed:], _seconds(interim.end))  # the rest is the last hypothesis
+            self._stabilizer.remember(words[agreed:])  # the rest is the last hypothesis
             self._send_ready_finals()
         if self.config.interim_results and words[agreed:]:
             self._send(
@@ -646,6 +666,20 @@ def _after_prefix(words: list[Word], prefix: Sequence[Word], start: int) -> list
         if said_again and echo[-1].start_s < start_s:
             return words[size:]
     return words
+
+
+def _last_words(words: Sequence[Word], limit: int, reach: int) -> tuple[int, list[Word]]:
+    """The words that start at sample `limit` or later (else the last word, if it starts at `reach` or
+    later), and the sample between them and the word before."""
+    first = next((i for i, word in enumerate(words) if word.start_s * SAMPLE_RATE >= limit), len(words))
+    if first == len(words) and words and words[-1].start_s * SAMPLE_RATE >= reach:
+        first -= 1
+    if first == len(words):
+        return limit, []
+    if first == 0:
+        return min(limit, round(words[0].start_s * SAMPLE_RATE)), list(words)
+    between = round((words[first - 1].end_s + words[first].start_s) / 2 * SAMPLE_RATE)
+    return max(between, reach), list(words[first:])
 
 
 def _clamped(word: Word, start_s: float, end_s: float) -> Word:

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 
 from openlisten.engine.batch import DecodeItem, DecodeResult
-from openlisten.engine.scheduler import BatchRunner, Dropped, Priority, Scheduler
+from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
 from openlisten.features.diarize import VoiceEmbedder
 from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, EmbedRequest, Event, Expedite
 from openlisten.live.session import LiveSession, SessionState
@@ -164,7 +164,7 @@ class SessionDriver:
     def _done(self, request_id: int, future: Future[Any]) -> None:
         if self._futures.pop(request_id, None) is not future:
             return  # cancelled by the session, or the connection is over
-        if future.cancelled() or isinstance(future.exception(), Dropped):
+        if future.cancelled():
             self.session.cancelled(request_id)
         elif (error := future.exception()) is not None:
             logger.error("live model work failed: %s", error, exc_info=error)

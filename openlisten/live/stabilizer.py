@@ -5,6 +5,15 @@ confirmed). Whisper's last words on cut-off audio are often wrong; the ones it s
 on two different lengths of audio, rarely change again (Macháček et al., "Turning Whisper into Real-Time
 Transcription System", 2023). Words ending within `EDGE_S` of the audio's end are never confirmed: the
 speaker may still be in the middle of them.
+
+A word that ends `SETTLED_S` or more before the end of the audio it was heard in is confirmed by one
+hypothesis: Whisper heard it whole, with the speech after it, and a second decode would say it the same
+way. When decodes are frequent (one stream, about one a second) agreement confirms such words first; under
+load, when a stream is decoded only every few seconds, waiting for two hypotheses to agree would let the
+unconfirmed speech (and every decode of it) grow until it is cut at `MAX_DECODE_S`. This holds only for a
+hypothesis that heard all the speech before those words: Whisper sometimes skips the start of its audio (it
+begins at a later sentence) or a stretch inside it, so a hypothesis with a gap over `MAX_GAP_S` between
+its words, where the speech detector heard speech, confirms nothing by itself.
 """
 
 from __future__ import annotations
@@ -13,10 +22,15 @@ from collections.abc import Sequence
 
 from openlisten.engine.types import Word, word_key
 
-__all__ = ["EDGE_S", "Stabilizer"]
+__all__ = ["EDGE_S", "MAX_GAP_S", "SETTLED_S", "Stabilizer"]
 
 #: Words ending this close to the end of the decoded audio may still change.
 EDGE_S = 0.4
+#: Words ending this long before the end of the decoded audio are confirmed without a second hypothesis.
+SETTLED_S = 2.0
+#: Longest stretch of an utterance's speech in which a hypothesis may place no word: a pause that did not
+#: end the utterance is shorter (the endpoint floor is 300 ms); a longer one is speech Whisper skipped.
+MAX_GAP_S = 1.5
 
 
 class Stabilizer:
@@ -25,19 +39,34 @@ class Stabilizer:
     def __init__(self) -> None:
         self._previous: tuple[Word, ...] = ()
 
-    def update(self, hypothesis: Sequence[Word], audio_end_s: float) -> int:
+    def update(self, hypothesis: Sequence[Word], audio_end_s: float, speech_start_s: float | None = None) -> int:
         """How many leading words of `hypothesis` are now confirmed.
 
-        `hypothesis` holds the words after those already confirmed; `audio_end_s` is where its audio ends.
+        `hypothesis` holds the words after those already confirmed; `audio_end_s` is where its audio ends,
+        and `speech_start_s` where the speech they were heard in starts (None: do not confirm settled words).
         """
         agreed = 0
         for old, new in zip(self._previous, hypothesis, strict=False):
             if word_key(old.text) != word_key(new.text) or new.end_s > audio_end_s - EDGE_S:
                 break
             agreed += 1
+        if speech_start_s is not None and _heard_whole(hypothesis, speech_start_s):
+            while agreed < len(hypothesis) and hypothesis[agreed].end_s <= audio_end_s - SETTLED_S:
+                agreed += 1
         self._previous = tuple(hypothesis[agreed:])
         return agreed
+
+    def remember(self, hypothesis: Sequence[Word]) -> None:
+        """Start over from `hypothesis` (the unconfirmed rest of the last one, after a new prefix)."""
+        self._previous = tuple(hypothesis)
 
     def reset(self) -> None:
         """Forget the last hypothesis (a new utterance, or a new prefix)."""
         self._previous = ()
+
+
+def _heard_whole(hypothesis: Sequence[Word], speech_start_s: float) -> bool:
+    """Whether the words follow each other from `speech_start_s` on with no gap and no word over `MAX_GAP_S`
+    (the alignment stretches the word next to skipped speech over it, from the start of the audio on)."""
+    ends = [speech_start_s, *(word.end_s for word in hypothesis)]
+    return all(word.end_s - end <= MAX_GAP_S for word, end in zip(hypothesis, ends, strict=False))

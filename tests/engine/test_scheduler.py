@@ -1,4 +1,4 @@
-"""The shared scheduler: priorities, batching, coalescing, stepping aside, starvation, failures."""
+"""The shared scheduler: priorities, batching, coalescing, running batches to their end, starvation, failures."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from concurrent.futures import Future
 
 import pytest
 
-from openlisten.engine.scheduler import Dropped, Priority, Scheduler
+from openlisten.engine.scheduler import Priority, Scheduler
 
 TIMEOUT = 10
 
@@ -34,23 +34,22 @@ class Gate:
 class Recorder:
     """A batch runner that records its runs and answers each item with item * 10."""
 
-    def __init__(self, capacity: int = 100, checkpoint: threading.Event | None = None) -> None:
+    def __init__(self, capacity: int = 100, hold: threading.Event | None = None) -> None:
         self.capacity = capacity
         self.runs: list[list[int]] = []
-        self.checkpoint = checkpoint  # set: pause at a checkpoint after the first result
+        self.hold = hold  # set: wait for it after the first result
         self.paused = threading.Event()
 
     def plan(self, items: Sequence[int]) -> list[int]:
         return list(range(min(len(items), self.capacity)))
 
-    def run(self, items: Sequence[int]) -> Iterator[tuple[int, int] | None]:
+    def run(self, items: Sequence[int]) -> Iterator[tuple[int, int]]:
         self.runs.append(list(items))
         for index, item in enumerate(items):
             yield index, item * 10
-            if index == 0 and self.checkpoint is not None:
+            if index == 0 and self.hold is not None:
                 self.paused.set()
-                assert self.checkpoint.wait(TIMEOUT)
-                yield None
+                assert self.hold.wait(TIMEOUT)
 
 
 def test_submit_run_and_iterate() -> None:
@@ -109,23 +108,25 @@ def test_a_newer_item_replaces_a_waiting_one_with_the_same_key() -> None:
     assert runner.runs == [[3, 2]]  # the newer item kept the older one's place in line
 
 
-def test_a_batch_steps_aside_for_a_final_dropping_its_interims() -> None:
+def test_a_running_batch_runs_to_its_end_before_a_final_that_came_meanwhile() -> None:
     scheduler = Scheduler()
-    checkpoint = threading.Event()
-    runner = Recorder(checkpoint=checkpoint)
+    hold = threading.Event()
+    runner = Recorder(hold=hold)
     gate = Gate(scheduler)
     interims = [scheduler.submit_batch(runner, Priority.LIVE_INTERIM, n, coalesce_key=n) for n in (1, 2)]
-    plain = scheduler.submit_batch(runner, Priority.LIVE_INTERIM, 3)  # no key: must not be dropped
+    finished: list[int] = []
+    interims[1].add_done_callback(lambda _: finished.append(2))
     gate.release()
     assert runner.paused.wait(TIMEOUT)
-    urgent = scheduler.submit_batch(runner, Priority.LIVE_FINAL, 7)
-    checkpoint.set()
-    assert interims[0].result(TIMEOUT) == 10  # delivered before the checkpoint
-    with pytest.raises(Dropped):
-        interims[1].result(TIMEOUT)
+    urgent = scheduler.submit_batch(runner, Priority.LIVE_FINALIZE, 7)
+    urgent.add_done_callback(lambda _: finished.append(7))
+    hold.set()
+    assert [f.result(TIMEOUT) for f in interims] == [10, 20]
     assert urgent.result(TIMEOUT) == 70
-    assert plain.result(TIMEOUT) == 30
-    assert runner.runs[:2] == [[1, 2, 3], [7]]
+    # The batch's shared work is paid for when the final comes: its interims are not thrown away, and the
+    # batch is never put back in line, where newer urgent work could pass it over again and again.
+    assert finished == [2, 7]
+    assert runner.runs == [[1, 2], [7]]
 
 
 def test_prerecorded_work_that_waited_long_goes_before_interims() -> None:

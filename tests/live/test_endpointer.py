@@ -5,7 +5,7 @@ import pytest
 
 from openlisten.engine.types import Word
 from openlisten.live.endpointer import Endpointer, Offset, Onset, SpeechState
-from openlisten.live.stabilizer import Stabilizer
+from openlisten.live.stabilizer import SETTLED_S, Stabilizer
 from openlisten.live.vad import FRAME_SAMPLES, EnergyDetector, SileroDetector
 
 
@@ -62,11 +62,29 @@ def words(*texts: str, step: float = 0.5) -> list[Word]:
 
 def test_local_agreement_confirms_what_two_hypotheses_share() -> None:
     stabilizer = Stabilizer()
-    assert stabilizer.update(words("the", "quick", "brawn"), audio_end_s=10.0) == 0
+    assert stabilizer.update(words("the", "quick", "brawn"), audio_end_s=2.0) == 0
     # "the quick" agree; "brown" differs from "brawn"; punctuation and case do not matter.
-    assert stabilizer.update(words("The", "quick,", "brown", "fox"), audio_end_s=10.0) == 2
+    assert stabilizer.update(words("The", "quick,", "brown", "fox"), audio_end_s=2.5) == 2
     # Compared with what was left unconfirmed last time.
-    assert stabilizer.update(words("brown", "fox", "jumps"), audio_end_s=10.0) == 2
+    assert stabilizer.update(words("brown", "fox", "jumps"), audio_end_s=2.0) == 2
+
+
+def test_words_heard_long_before_the_end_of_the_audio_need_no_second_hypothesis() -> None:
+    stabilizer = Stabilizer()
+    heard = words("under", "load", "a", "stream")  # they end at 0.5, 1.0, 1.5 and 2.0 s
+    # The first two end SETTLED_S or more before the audio's end; without a speech start, nothing settles.
+    assert stabilizer.update(heard, audio_end_s=1.0 + SETTLED_S) == 0
+    stabilizer.reset()
+    assert stabilizer.update(heard, audio_end_s=1.0 + SETTLED_S, speech_start_s=0.0) == 2
+
+
+def test_a_hypothesis_that_skipped_speech_settles_nothing() -> None:
+    # Whisper began at a later sentence: speech from 0 s, its first word at 6 s.
+    skipped = [Word(w.text, w.start_s + 6, w.end_s + 6, 0.9) for w in words("the", "invention", "of")]
+    assert Stabilizer().update(skipped, audio_end_s=10.0, speech_start_s=0.0) == 0
+    gap = [*words("printed", "book"), *(Word(w.text, w.start_s + 4, w.end_s + 4, 0.9) for w in words("may", "justly"))]
+    assert Stabilizer().update(gap, audio_end_s=10.0, speech_start_s=0.0) == 0
+    assert Stabilizer().update(words("printed", "book"), audio_end_s=10.0, speech_start_s=0.0) == 2
 
 
 def test_words_near_the_end_of_the_audio_wait() -> None:
@@ -74,4 +92,4 @@ def test_words_near_the_end_of_the_audio_wait() -> None:
     stabilizer.update(words("a", "b", "c"), audio_end_s=1.5)
     assert stabilizer.update(words("a", "b", "c"), audio_end_s=1.5) == pytest.approx(2)  # "c" ends at 1.5
     stabilizer.reset()
-    assert stabilizer.update(words("a"), audio_end_s=9.0) == 0
+    assert stabilizer.update(words("a"), audio_end_s=1.0) == 0

@@ -461,9 +461,11 @@ def test_results_render_to_the_golden_shape() -> None:
 
 def test_finalize_at_the_end_of_speech_decodes_no_silent_tail() -> None:
     """Finalize as the speaker stops (a voice agent's VAD): the VAD is still in speech, so an utterance opens
-    after the flush; when its endpoint shows the speech had ended before it, nothing is decoded for it."""
-    script = Script(session(), Timeline([(0.0, 1.2)]))
-    script.feed(pcm16(tone(1.2))).control(Finalize()).feed(pcm16(silence(1.0))).answer()
+    after the flush; when its endpoint shows the speech had ended before it, nothing is decoded for it. (The
+    speech ends with a VAD frame here: a frame that straddles the Finalize may hold the end of a word, and
+    the utterance after it is decoded.)"""
+    script = Script(session(), Timeline([(0.0, 1.216)]))
+    script.feed(pcm16(tone(1.216))).control(Finalize()).feed(pcm16(silence(1.0))).answer()
     finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
     assert [f.transcript for f in finals] == ["w0 w1 w2 w3", ""]
     assert finals[0].from_finalize and finals[1].speech_final

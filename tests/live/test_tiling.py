@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from openlisten.live.events import CloseStream, DecodeRequest, EmbedRequest, Finalize, Results
@@ -93,6 +93,9 @@ class Unruly(Script):
 
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(timelines(), st.booleans())
+# Found by this test: a Finalize every 100 ms, the last one 20 ms before the end of a word. The utterance
+# opened there held that word's end, though the speech frame it ended in began before it.
+@example(([(0.22, 1.72)], 2.72, [Step((0, 0, 0), drop_interims=False, finalize=True)] * 28), False)
 def test_finals_tile_the_stream_and_say_every_word_once(
     timeline: tuple[list[tuple[float, float]], float, list[Step]], interim_results: bool
 ) -> None:
