@@ -11,7 +11,7 @@ The model already uses every core for one decode, so running two decodes at once
 - **Batching.** Items submitted with `submit_batch` to the same `BatchRunner` are run together: when the most
   urgent job is such an item, the worker offers the runner every pending item of that runner, most urgent
   first, and the runner picks the ones that fit one run (the live decoder packs them into one Whisper window).
-- **No stepping aside.** A batch, once running, runs to its end: its encoder pass, the most of its cost, is
+- **No stepping aside.** A batch, once running, runs to its end: its encoder pass, most of its cost, is
   paid for at once, and what follows (decoding) is short. Interims dropped after their encoder pass would
   waste it, and under load would starve the stream of the hypotheses its finals are confirmed from; a
   batch put back in line could be passed over again and again by newer urgent work. A final therefore
