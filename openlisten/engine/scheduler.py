@@ -129,12 +129,12 @@ class Scheduler:
                 return
             yield item  # type: ignore[misc]
 
-    def expedite(self, future: Future[Any]) -> None:
-        """Move the job of `future`, if it is still waiting, up to `Priority.LIVE_FINALIZE`."""
+    def expedite(self, future: Future[Any], priority: Priority = Priority.LIVE_FINALIZE) -> None:
+        """Move the job of `future`, if it is still waiting, up to `priority`."""
         with self._cond:
             for job in self._pending:
                 if job.future is future:
-                    job.priority = min(job.priority, Priority.LIVE_FINALIZE)
+                    job.priority = min(job.priority, priority)
                     self._cond.notify()
 
     @property

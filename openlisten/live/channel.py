@@ -87,6 +87,9 @@ MAX_DECODE_S = 20.0
 #: there, most likely between two words (Whisper often drops a word cut in two, and the next decode may
 #: not say it either).
 CUT_SEARCH_S = 3.0
+#: Audio an utterance must have (since it began, or since its last decode asked ahead) before a pause in it
+#: has its final decoded ahead: at a pause that may end it, not at every gap between two words.
+AHEAD_AFTER_S = 1.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
 #: Finalized words this recent before an utterance are decoded again with it, as forced prefix.
@@ -172,6 +175,23 @@ class _Known:
     words: list[Word]
 
 
+@dataclass
+class _Ahead:
+    """A final's decode asked for ahead, at a pause in `utterance`: if the utterance ends there (an endpoint,
+    or a ``Finalize``) with no speech after `end`, its final takes these words and waits for no decode."""
+
+    request_id: int
+    utterance: _Utterance
+    #: The prefix version it was asked with: once another final's words are known, it is stale.
+    version: int
+    origin: int
+    end: int
+    samples: npt.NDArray[np.float32]
+    prefix: list[Word]
+    #: The decoded words, in stream time, once back.
+    words: list[Word] | None = None
+
+
 @dataclass(frozen=True)
 class _Interim:
     """An interim decode in flight."""
@@ -220,6 +240,9 @@ class Channel:
         self._utterance_end_sent = False
         self._sentence_open = False
         self._history: deque[_Known] = deque()  # recent finals whose words are known: the context of decodes
+        self._speech_end = 0  # where the last speech frame ends
+        self._ahead: _Ahead | None = None
+        self._ahead_from = 0  # where the audio of the last decode asked ahead ended
         #: The speech probability of the last frames, with their first sample: where to cut a long utterance.
         self._recent: deque[tuple[float, int]] = deque(maxlen=round(CUT_SEARCH_S * SAMPLE_RATE / FRAME_SAMPLES))
 
@@ -282,6 +305,10 @@ class Channel:
         """The result of one of this channel's requests: a decode, or the voice embeddings of a final's turns."""
         if isinstance(result, DecodeResult):
             slot = next((slot for slot in self._slots if slot.request_id == request_id), None)
+            ahead = self._ahead
+            if slot is None and ahead is not None and ahead.request_id == request_id:
+                ahead.words = _shifted(result.words, ahead.origin)
+                return
             if slot is None:
                 self._apply_interim(request_id, result)
                 return
@@ -299,11 +326,18 @@ class Channel:
     def cancelled(self, request_id: int) -> None:
         """A decode request that will not run (coalesced into a newer one)."""
         self._interims.pop(request_id, None)
+        if self._ahead is not None and self._ahead.request_id == request_id:
+            self._ahead = None
 
     # Frames.
 
     def _frame(self, probability: float, sample: int) -> None:
         self._recent.append((probability, sample))
+        speech = probability >= SILENCE_THRESHOLD
+        if speech:
+            self._speech_end = sample + FRAME_SAMPLES
+            if self._ahead is not None:
+                self._drop_ahead()  # the speaker went on: the utterance did not end at that pause
         event = self._endpointer.push(probability, sample)
         if isinstance(event, Onset) and self._utterance is None:
             self._open(event.sample, announce=True)
@@ -317,9 +351,11 @@ class Channel:
             )
         now = sample + FRAME_SAMPLES
         self._bound_utterance(now)
-        # No interim during a pause: an endpoint may be coming, and its final should not wait for one.
-        if self._utterance is not None and probability >= SILENCE_THRESHOLD:
+        # No interim during a pause: an endpoint may be coming, and its final is decoded ahead instead.
+        if self._utterance is not None and speech:
             self._maybe_request_interim(now)
+        elif self._utterance is not None and self._speech_end == sample:
+            self._maybe_decode_ahead(self._utterance, sample)
         self._commit_silence(now)
         self._check_utterance_end(now)
 
@@ -338,6 +374,8 @@ class Channel:
         self._cancel_interims()
         self._stabilizer.reset()
         self._request_final(utterance, end, speech_final=speech_final, from_finalize=from_finalize, silent=silent)
+        if self._ahead is not None and self._ahead.utterance is utterance:
+            self._drop_ahead()  # its final did not take it up
 
     def _bound_utterance(self, now: int) -> None:
         """Keep the open utterance's own audio within `MAX_DECODE_S`: its confirmed words become context, or,
@@ -388,6 +426,7 @@ class Channel:
         self._slots.append(slot)
         slot.utterance = utterance
         self._request_next_final()
+        self._send_ready_finals()  # its words may be known already (decoded ahead)
 
     def _add_empty(self, slot: _Slot) -> None:
         """A final with no speech to decode (silence): its words, none, are known at once."""
@@ -402,12 +441,52 @@ class Channel:
                 continue
             if slot.utterance is None:
                 return  # being decoded: the finals after it wait for its words
+            ahead = self._take_ahead(slot.utterance)
+            if ahead is not None:
+                slot.utterance, slot.origin, slot.samples, slot.prefix = None, ahead.origin, ahead.samples, ahead.prefix
+                slot.request_id = ahead.request_id
+                if ahead.words is None:
+                    self._emit(Expedite(ahead.request_id, urgent=slot.urgent))
+                    return
+                self._decoded(slot, _after_prefix(ahead.words, ahead.prefix, slot.start), ahead.samples)
+                continue
             origin, prefix, item = self._item(slot.utterance, slot.end, final=True, context=True)
             slot.utterance, slot.origin, slot.samples, slot.prefix = None, origin, item.samples, prefix
             slot.request_id = self._next_id()
             request = DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item, urgent=slot.urgent)
             self._emit(request)
             return
+
+    def _maybe_decode_ahead(self, utterance: _Utterance, end: int) -> None:
+        """At the first silent frame after speech (`end`), ask for the utterance's final decode ahead: if this
+        pause is its end, its final is known sooner (a ``Finalize`` sent at the pause waits less)."""
+        if self._ahead is not None or end - max(utterance.start, self._ahead_from) < AHEAD_AFTER_S * SAMPLE_RATE:
+            return
+        if not all(slot.words is not None for slot in self._slots):
+            return  # its prefix is not known yet
+        origin, prefix, item = self._item(utterance, end, final=True, context=True)
+        request_id = self._next_id()
+        self._ahead = _Ahead(request_id, utterance, self._version, origin, end, item.samples, prefix)
+        self._ahead_from = end
+        self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item, ahead=True))
+
+    def _take_ahead(self, utterance: _Utterance) -> _Ahead | None:
+        """The decode asked ahead for the final of `utterance`, if it still holds: the utterance ended at
+        its pause, no speech came after it, and no other final's words have changed the prefix since."""
+        ahead = self._ahead
+        if ahead is None:
+            return None
+        self._ahead = None
+        if ahead.utterance is utterance and ahead.version == self._version and self._speech_end <= ahead.end:
+            return ahead
+        if ahead.words is None:
+            self._emit(CancelRequest(ahead.request_id))
+        return None
+
+    def _drop_ahead(self) -> None:
+        ahead, self._ahead = self._ahead, None
+        if ahead is not None and ahead.words is None:
+            self._emit(CancelRequest(ahead.request_id))
 
     def _expedite(self) -> None:
         """A ``Finalize`` waits for every final in line: their decodes go first."""

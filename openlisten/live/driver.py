@@ -128,13 +128,13 @@ class SessionDriver:
             elif isinstance(event, Expedite):
                 future = self._futures.get(event.request_id)
                 if future is not None:
-                    self._scheduler.expedite(future)
+                    self._scheduler.expedite(future, Priority.LIVE_FINALIZE if event.urgent else Priority.LIVE_FINAL)
             else:
                 out.append(event)
         return out
 
     def _submit(self, request: DecodeRequest) -> None:
-        priority = Priority.LIVE_FINAL if request.final else Priority.LIVE_INTERIM
+        priority = Priority.LIVE_FINAL if request.final and not request.ahead else Priority.LIVE_INTERIM
         if request.urgent:
             priority = Priority.LIVE_FINALIZE
         key = None if request.final else (self._name, request.channel)

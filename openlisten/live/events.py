@@ -169,6 +169,9 @@ class DecodeRequest:
     item: DecodeItem
     #: A ``Finalize`` waits for it: it runs before any other work.
     urgent: bool = False
+    #: A final's decode asked for ahead, at a pause that may be the end of an utterance: it waits like an
+    #: interim until a final takes it up (`Expedite`).
+    ahead: bool = False
 
     @property
     def final(self) -> bool:
@@ -196,9 +199,11 @@ class CancelRequest:
 
 @dataclass(frozen=True)
 class Expedite:
-    """A `DecodeRequest` a ``Finalize`` now waits for: run it before any other work, if it has not run."""
+    """A `DecodeRequest` a final now waits for, if it has not run: before any other work when a ``Finalize``
+    waits for it (`urgent`), else as a final."""
 
     request_id: int
+    urgent: bool = True
 
 
 Event = (

@@ -10,7 +10,7 @@ import numpy as np
 
 from openlisten.engine.batch import DecodeResult
 from openlisten.engine.types import Word
-from openlisten.live.events import CancelRequest, Control, DecodeRequest, EmbedRequest, Event
+from openlisten.live.events import CancelRequest, Control, DecodeRequest, EmbedRequest, Event, Expedite
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import LiveSession
 from openlisten.live.vad import EnergyDetector
@@ -85,6 +85,7 @@ class Script:
         self.events: list[Event] = []
         self.requests: list[DecodeRequest] = []
         self.outstanding: dict[int, DecodeRequest | EmbedRequest] = {}
+        self.expedited: list[int] = []
         session.advance(0.0)
 
     def feed(self, data: bytes, piece_bytes: int | None = None) -> Script:
@@ -135,6 +136,8 @@ class Script:
                 self.outstanding[event.request_id] = event
             elif isinstance(event, CancelRequest):
                 self.outstanding.pop(event.request_id, None)
+            elif isinstance(event, Expedite):
+                self.expedited.append(event.request_id)
             else:
                 self.events.append(event)
 

@@ -487,3 +487,31 @@ def test_a_backlog_past_the_limit_holds_the_client_back_and_drains() -> None:
     script.control(CloseStream()).answer()
     finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
     assert [w.word for e in finals for w in e.words] == [word for word, _, _ in timeline.words]
+
+
+def test_a_pause_is_decoded_ahead_and_its_final_needs_no_decode_of_its_own() -> None:
+    """At the first silent frame after speech the utterance's final is decoded ahead: when the pause turns
+    out to be its end, the final goes out as soon as the endpoint is heard."""
+    script = Script(session(), Timeline([(0.0, 1.5)]))
+    script.feed(pcm16(tone(1.5), silence(0.1)))
+    ahead = [r for r in script.requests if r.ahead]
+    assert len(ahead) == 1 and ahead[0].final
+    script.answer()  # back before the endpoint: nothing is final yet
+    assert not [e for e in script.said() if isinstance(e, Results)]
+    script.feed(pcm16(silence(0.5)))
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert [(f.transcript, f.speech_final) for f in finals] == [("w0 w1 w2 w3 w4", True)]
+    assert [r.request_id for r in script.requests if r.final] == [ahead[0].request_id]
+
+
+def test_speech_after_a_pause_cancels_the_decode_asked_ahead() -> None:
+    script = Script(session(), Timeline([(0.0, 1.5), (1.7, 3.0)]))
+    script.feed(pcm16(tone(1.5), silence(0.2)))
+    first = next(r for r in script.requests if r.ahead)
+    script.feed(pcm16(tone(1.3)))  # the pause was shorter than an endpoint
+    assert first.request_id not in script.outstanding
+    script.feed(pcm16(silence(0.6))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert [f.transcript for f in finals] == ["w0 w1 w2 w3 w4 w5 w6 w7 w8"]
+    second = [r for r in script.requests if r.ahead][1]
+    assert [r.request_id for r in script.requests if r.final and r is not first] == [second.request_id]
