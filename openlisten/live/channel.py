@@ -4,13 +4,15 @@ Everything here runs in stream time, counted in samples at 16 kHz, and advances 
 time, so the same audio gives the same requests however it is cut into pieces.
 
 An utterance opens at a speech onset (with `PRE_ROLL_S` of audio before it) and closes at an endpoint:
-`endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. At the endpoint one final decode of the
-utterance (beam search) gives its words, with ``speech_final``. Meanwhile an interim decode is requested
-every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S` without ``interim_results``), greedy and
-coalesced under load; once the speech not yet final passes `CONFIRM_AFTER_S`, the words two successive
-hypotheses agree on, and the words one hypothesis heard well before its end, become finals while the
-speaker talks (`stabilizer`). An utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its
-quietest moment of the last `CUT_SEARCH_S`, and the rest goes on as a new one.
+`endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. One final decode of the utterance (beam
+search) gives its words, with ``speech_final``: asked for ahead at the first silent frame after speech (an
+`_Ahead`, cancelled if speech comes back), or at the endpoint when the pause was not decoded ahead.
+Meanwhile an interim decode is requested every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S`
+without ``interim_results``), greedy and coalesced under load; once the speech not yet final passes
+`CONFIRM_AFTER_S`, the words two successive hypotheses agree on, and the words one hypothesis heard well
+before its end, become finals while the speaker talks (`stabilizer`). An utterance that reaches
+`MAX_DECODE_S` with nothing confirmed is cut at its quietest moment of the last `CUT_SEARCH_S`, and the
+rest goes on as a new one.
 
 **Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of
 slots: each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
