@@ -338,8 +338,7 @@ class Channel:
         speech = probability >= SILENCE_THRESHOLD
         if speech:
             self._speech_end = sample + FRAME_SAMPLES
-            if self._ahead is not None:
-                self._drop_ahead()  # the speaker went on: the utterance did not end at that pause
+            self._drop_ahead()  # if any: the speaker went on, the utterance did not end at that pause
         event = self._endpointer.push(probability, sample)
         if isinstance(event, Onset) and self._utterance is None:
             self._open(event.sample, announce=True)
@@ -476,13 +475,15 @@ class Channel:
         """The decode asked ahead for the final of `utterance`, if it still holds: the utterance ended at
         its pause, no speech came after it, and no other final's words have changed the prefix since."""
         ahead = self._ahead
-        if ahead is None:
-            return None
-        self._ahead = None
-        if ahead.utterance is utterance and ahead.version == self._version and self._speech_end <= ahead.end:
+        if (
+            ahead is not None
+            and ahead.utterance is utterance
+            and ahead.version == self._version
+            and self._speech_end <= ahead.end
+        ):
+            self._ahead = None
             return ahead
-        if ahead.words is None:
-            self._emit(CancelRequest(ahead.request_id))
+        self._drop_ahead()
         return None
 
     def _drop_ahead(self) -> None:
