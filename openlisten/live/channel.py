@@ -259,6 +259,11 @@ class Channel:
         return bool(self._slots)
 
     @property
+    def _finals_known(self) -> bool:
+        """Whether the words of every final in line are known: the prefix of a decode after them is."""
+        return all(slot.words is not None for slot in self._slots)
+
+    @property
     def backlog_samples(self) -> int:
         """Samples held for decodes still to come: what a client sending faster than real time piles up."""
         return self._audio.end - max(self._audio.start, self._keep_from())
@@ -463,7 +468,7 @@ class Channel:
         pause is its end, its final is known sooner (a ``Finalize`` sent at the pause waits less)."""
         if self._ahead is not None or end - max(utterance.start, self._ahead_from) < AHEAD_AFTER_S * SAMPLE_RATE:
             return
-        if not all(slot.words is not None for slot in self._slots):
+        if not self._finals_known:
             return  # its prefix is not known yet
         origin, prefix, item = self._item(utterance, end, final=True, context=True)
         request_id = self._next_id()
@@ -506,7 +511,7 @@ class Channel:
         utterance = self._utterance
         assert utterance is not None
         # While a final is being decoded its words are unknown: this interim is only shown.
-        confirmable = all(slot.words is not None for slot in self._slots)
+        confirmable = self._finals_known
         if not confirmable and not self.config.interim_results:
             return
         origin, prefix, item = self._item(utterance, now, final=False, context=confirmable)
@@ -602,7 +607,7 @@ class Channel:
         self._applied = request_id
         words = _after_prefix(_shifted(result.words, interim.origin), interim.prefix, self._committed)
         agreed = 0
-        if interim.confirmable and all(slot.words is not None for slot in self._slots):
+        if interim.confirmable and self._finals_known:
             # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
             # decoded whole, once, with beam search and all its audio (better words, and fewer finals).
             long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
