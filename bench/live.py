@@ -6,7 +6,8 @@ on a fixed real-time schedule) with ``interim_results`` and ``punctuate``, then 
 audio, each its own table:
 
 - ``paused``: the clips with `GAP_S` of silence between them, and a ``Finalize`` sent at the start of
-  each pause, as a voice agent (Pipecat) does when its own VAD hears one;
+  each pause, or ``--finalize-delay`` seconds into it, as a voice agent (Pipecat) does when its own VAD has
+  heard silence for its ``stop_secs`` (0.2-0.8 s);
 - ``continuous``: the clips with their leading and trailing silence trimmed and joined with
   `JOIN_S` between them, no pause longer than a comma: every final is confirmed while the speaker talks.
 
@@ -124,7 +125,9 @@ def trimmed(samples: np.ndarray) -> np.ndarray:
     return samples[loud[0] : loud[-1] + step] if loud else samples
 
 
-def session_audio(clips: list[tuple[np.ndarray, str]], index: int, seconds: float, kind: str) -> SessionAudio:
+def session_audio(
+    clips: list[tuple[np.ndarray, str]], index: int, seconds: float, kind: str, finalize_delay_s: float = 0.0
+) -> SessionAudio:
     """Whole clips, starting at clip `index`, until `seconds` are reached, paused or continuous."""
     continuous = kind == "continuous"
     gap = np.zeros(int((JOIN_S if continuous else GAP_S) * SAMPLE_RATE), dtype=np.float32)
@@ -137,7 +140,7 @@ def session_audio(clips: list[tuple[np.ndarray, str]], index: int, seconds: floa
         texts.append(text)
         total += len(samples) / SAMPLE_RATE
         if not continuous:
-            finalize_at.append(total)
+            finalize_at.append(total + finalize_delay_s)
         total += len(gap) / SAMPLE_RATE
         k += 1
     return SessionAudio(np.concatenate(pieces).astype(np.float32), " ".join(texts), finalize_at=finalize_at)
@@ -310,6 +313,9 @@ def main() -> None:
     parser.add_argument(
         "--realtime-limit", type=float, default=2.0, help="p95 end of speech → speech_final that counts as real-time"
     )
+    parser.add_argument(
+        "--finalize-delay", type=float, default=0.0, help=f"seconds into each pause (< {GAP_S}) to send Finalize"
+    )
     parser.add_argument("--url", help="a running server (key bench-key) instead of starting one")
     parser.add_argument("--show", action="store_true", help="print each session's live and prerecorded text")
     parser.add_argument("--dump", type=Path, help="write every Results received to JSON files named after this one")
@@ -318,7 +324,10 @@ def main() -> None:
     kinds = ["paused", "continuous"] if args.audio == "both" else [args.audio]
 
     clips = load_clips(args.set)
-    audios = {kind: [session_audio(clips, i, args.seconds, kind) for i in range(max(levels))] for kind in kinds}
+    audios = {
+        kind: [session_audio(clips, i, args.seconds, kind, args.finalize_delay) for i in range(max(levels))]
+        for kind in kinds
+    }
     transcriber = Transcriber(Settings())
     for audio in (audio for per_kind in audios.values() for audio in per_kind):
         audio.prerecorded = transcriber.transcribe(audio.wav, ListenOptions(punctuate=True)).results[0].transcript

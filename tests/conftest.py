@@ -29,12 +29,30 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("no_proxy", "127.0.0.1,localhost,::1")
 
 
-def espeak_samples(text: str, voice: str = "en-us", speed_wpm: int = 150) -> tuple[np.ndarray, int]:
+#: espeak-ng voices (with a pitch, 0-99) that the speaker encoder tells apart: each pair 0.47-0.51 apart on
+#: average, at least 0.36, over the diarization tests' sentences. Most espeak-ng voices are closer than real voices
+#: are (m7 and klatt, f2 and f3, en-us and en-gb: 0.2-0.35, under `SPEAKER_DISTANCE`), so the tests cannot take
+#: any voices, nor a fourth one of these (bench/diarize.py measures 4 real voices).
+VOICES = (("en+f3", 90), ("en+edward", 20), ("en+anika", 70))
+
+
+def espeak_samples(text: str, voice: str = "en-us", speed_wpm: int = 150, pitch: int = 50) -> tuple[np.ndarray, int]:
     """Speech for `text` from espeak-ng: int16 mono samples and their rate."""
     if shutil.which("espeak-ng") is None:
         pytest.fail("espeak-ng is not installed (apt-get install espeak-ng; .ci/run does this)")
     wav = subprocess.run(
-        ["espeak-ng", "-v", voice, "-s", str(speed_wpm), "--stdout", text], check=True, capture_output=True
+        [
+            "espeak-ng",
+            "-v",
+            voice,
+            "-s",
+            str(speed_wpm),
+            *(("-p", str(pitch)) if pitch is not None else ()),
+            "--stdout",
+            text,
+        ],
+        check=True,
+        capture_output=True,
     ).stdout
     with wave.open(io.BytesIO(wav)) as reader:
         rate = reader.getframerate()

@@ -3,7 +3,8 @@
 Words are grouped into turns (split at pauses and kept under a few seconds); each turn's audio is embedded by a
 `VoiceEmbedder` (``engine/speaker_encoder.py``) and the embeddings are clustered. Prerecorded audio is clustered
 all at once, agglomeratively (average linkage on cosine distance, scipy), so the number of speakers comes from
-the distance threshold rather than being asked for. A live session holds a `SpeakerTracker`, which assigns each
+the distance threshold rather than being asked for; only turns long enough for a steady voice found speakers,
+and short answers join the nearest. A live session holds a `SpeakerTracker`, which assigns each
 final's turns to the nearest speaker so far or opens a new one, so speaker numbers stay stable through a
 session (`live_turns` cuts a final into turns, whose audio is embedded off the event loop; `label_live` assigns
 them, in order). Speakers are numbered from 0 in order of first appearance; ``speaker_confidence`` is how close a turn
@@ -24,6 +25,7 @@ from openlisten.transcript import TranscriptWord
 __all__ = [
     "LIVE_ARCH",
     "PRERECORDED_ARCH",
+    "MIN_FOUNDING_TURN_S",
     "SPEAKER_DISTANCE",
     "SpeakerTracker",
     "SpeakerTurns",
@@ -35,9 +37,11 @@ __all__ = [
 ]
 
 SAMPLE_RATE = 16_000
-#: Turns whose voices are further apart than this cosine distance are different speakers. Different voices
-#: measured 0.35-0.55 apart, one voice saying different sentences at most 0.2 (tests/features/test_diarize.py).
-SPEAKER_DISTANCE = 0.3
+#: Voices further apart than this cosine distance are different speakers. Tuned on real voices
+#: (bench/diarize.py: 48 conversations of 2, 3 and 4 of the six speakers of eval-public's ``pub_read``, turns of
+#: 0.3-9 s): turns of one speaker came 0.1-0.5 apart, of two speakers 0.33-0.75. At 0.3 the count was right in
+#: 4 of 48 conversations (one voice split in two or three), at 0.4 in 40; at 0.45 voices began to merge.
+SPEAKER_DISTANCE = 0.4
 #: ``metadata.diarize_info.arch``: the voice encoder, and how prerecorded and live turns become speakers.
 PRERECORDED_ARCH = "resemblyzer-ge2e+agglomerative"
 LIVE_ARCH = "resemblyzer-ge2e+online-centroids"
@@ -47,10 +51,11 @@ TURN_PAUSE_S = 0.3
 MAX_TURN_S = 4.0
 #: The encoder needs about a second of audio for a stable embedding; shorter turns borrow audio around them.
 MIN_EMBED_S = 1.0
-#: Least speech, over all their turns, of a speaker found in a recording; less is taken for a short answer of
-#: one of the others. On espeak calls of 2, 3 and 4 voices with one-word answers ("Yes.", "Okay."), the
-#: clustering alone found 2, 3 and 5 speakers; with this, 2, 3 and 3 (two espeak voices embed too alike).
-MIN_SPEAKER_S = 1.0
+#: In a recording, only turns this long are clustered into speakers; shorter ones (a "yes", an "okay") join
+#: the speaker whose voice is nearest. Their embeddings wander too far for a speaker of their own: on the bench
+#: above, founding speakers on every turn found the right count in 13 of 24 held-out conversations, founding
+#: them on turns of 1.5 s or more in 18 (1.0 s: 18, 2.0 s: 13).
+MIN_FOUNDING_TURN_S = 1.5
 
 
 class _Timed(Protocol):
@@ -74,46 +79,48 @@ class _Turn:
     end_s: float
 
 
-def diarize(words: Sequence[TranscriptWord], samples: Samples, embedder: VoiceEmbedder) -> list[TranscriptWord]:
-    """``words`` of one recording (times from the start of ``samples``) labelled with speakers."""
+def diarize(
+    words: Sequence[TranscriptWord], samples: Samples, embedder: VoiceEmbedder, distance: float = SPEAKER_DISTANCE
+) -> list[TranscriptWord]:
+    """``words`` of one recording (times from the start of ``samples``) labelled with speakers, turns further
+    apart than `distance` (cosine) being different speakers."""
     turns = _turns(words)
     if not turns:
         return list(words)
     embeddings = np.stack([embedder.embed(_audio(samples, turn, 0.0)) for turn in turns])
-    speakers = absorb_minor_speakers(embeddings, cluster_speakers(embeddings), [t.end_s - t.start_s for t in turns])
+    speakers = cluster_speakers(embeddings, [turn.end_s - turn.start_s for turn in turns], distance)
     confidences = _confidences(embeddings, speakers)
     return _labelled(words, turns, speakers, confidences)
 
 
-def cluster_speakers(embeddings: np.ndarray, distance: float = SPEAKER_DISTANCE) -> list[int]:
-    """A speaker number per embedding: agglomerative clustering, numbered in order of first appearance."""
+def cluster_speakers(embeddings: np.ndarray, seconds: Sequence[float], distance: float = SPEAKER_DISTANCE) -> list[int]:
+    """A speaker number per turn (its embedding, its length), numbered in order of first appearance.
+
+    Turns of at least `MIN_FOUNDING_TURN_S` (the longest turn, when none is) are clustered agglomeratively:
+    average linkage on cosine distance, cut at `distance`. Each shorter turn joins the cluster whose mean voice
+    is nearest.
+    """
+    founding = [i for i, length in enumerate(seconds) if length >= MIN_FOUNDING_TURN_S] or [int(np.argmax(seconds))]
+    clusters = dict(zip(founding, _agglomerate(embeddings[founding], distance), strict=True))
+    centroids = {
+        cluster: _unit(embeddings[[i for i in founding if clusters[i] == cluster]].mean(axis=0))
+        for cluster in set(clusters.values())
+    }
+    labels = [
+        clusters[i] if i in clusters else max(centroids, key=lambda c: float(centroids[c] @ embeddings[i]))
+        for i in range(len(embeddings))
+    ]
+    first_seen = {label: number for number, label in enumerate(dict.fromkeys(labels))}
+    return [first_seen[label] for label in labels]
+
+
+def _agglomerate(embeddings: np.ndarray, distance: float) -> list[int]:
     if len(embeddings) == 1:
         return [0]
     from scipy.cluster.hierarchy import fcluster, linkage
 
     tree = linkage(embeddings, method="average", metric="cosine")
-    clusters = fcluster(tree, t=distance, criterion="distance")
-    first_seen = {cluster: number for number, cluster in enumerate(dict.fromkeys(clusters.tolist()))}
-    return [first_seen[cluster] for cluster in clusters.tolist()]
-
-
-def absorb_minor_speakers(embeddings: np.ndarray, speakers: list[int], seconds: Sequence[float]) -> list[int]:
-    """`speakers` with each speaker heard for less than `MIN_SPEAKER_S` in all given to the nearest other
-    one, and numbered again in order of appearance. A back-channel turn ("yes", "okay") is too short for a
-    stable voice embedding and would otherwise count as a speaker of its own."""
-    heard: dict[int, float] = {}
-    for speaker, length in zip(speakers, seconds, strict=True):
-        heard[speaker] = heard.get(speaker, 0.0) + length
-    major = [speaker for speaker, total in heard.items() if total >= MIN_SPEAKER_S]
-    if not major or len(major) == len(heard):
-        return speakers
-    centroids = {m: _unit(embeddings[[s == m for s in speakers]].mean(axis=0)) for m in major}
-    merged = [
-        speaker if speaker in centroids else max(centroids, key=lambda m: float(centroids[m] @ embeddings[i]))
-        for i, speaker in enumerate(speakers)
-    ]
-    first_seen = {speaker: number for number, speaker in enumerate(dict.fromkeys(merged))}
-    return [first_seen[speaker] for speaker in merged]
+    return [int(cluster) for cluster in fcluster(tree, t=distance, criterion="distance")]
 
 
 def _unit(vector: np.ndarray) -> np.ndarray:

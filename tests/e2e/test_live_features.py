@@ -14,8 +14,8 @@ from deepgram import DeepgramClient
 from deepgram.listen.v1.types import ListenV1Results
 from scipy.signal import resample_poly
 
-from tests.conftest import espeak_samples, words_of
-from tests.e2e.test_features import LINES, VOICES
+from tests.conftest import VOICES, espeak_samples, words_of
+from tests.e2e.test_features import LINES
 from tests.e2e.test_live import RATE, Heard, assert_well_ordered, linear16, pause, stream_sync
 
 pytestmark = pytest.mark.e2e
@@ -78,11 +78,11 @@ def test_search_hits_on_live_finals(client: DeepgramClient, speak: Callable[...,
     assert final.start <= systrom["hits"][0]["start"] < systrom["hits"][0]["end"] <= final.start + final.duration
 
 
-def conversation(voices: tuple[str, ...]) -> bytes:
+def conversation(voices: tuple[tuple[str, int], ...]) -> bytes:
     """Each voice says a line, then the first voice again, as 16 kHz linear16 with pauses between turns."""
     chunks = []
     for voice, line in [*zip(voices, LINES, strict=False), (voices[0], "i will present the numbers first")]:
-        samples, voice_rate = espeak_samples(line, voice)
+        samples, voice_rate = espeak_samples(line, *voice)
         chunks += [resample_poly(samples.astype(np.float32), RATE, voice_rate), np.zeros(int(1.2 * RATE))]
     return np.concatenate(chunks).astype("<i2").tobytes()
 
