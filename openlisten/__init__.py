@@ -5,10 +5,12 @@ Embedded use, no server::
     import openlisten
     response = openlisten.transcribe("call.wav", model="nova-3", smart_format=True)
     print(response.results.channels[0].alternatives[0].transcript)
+
+Importing the package loads no web framework: `create_app` (FastAPI) is imported on first use.
 """
 
-from openlisten.api.app import create_app
-from openlisten.api.schemas import ListenResponse
+import typing
+
 from openlisten.config import Settings
 from openlisten.embedded import transcribe
 from openlisten.errors import (
@@ -26,6 +28,10 @@ from openlisten.errors import (
 )
 from openlisten.options import ListenOptions
 from openlisten.transcriber import Transcriber
+from openlisten.wire.listen import ListenResponse
+
+if typing.TYPE_CHECKING:
+    from openlisten.api.app import create_app
 
 __version__ = "0.1.0"
 
@@ -48,3 +54,11 @@ __all__ = [
     "create_app",
     "transcribe",
 ]
+
+
+def __getattr__(name: str) -> typing.Any:
+    if name == "create_app":
+        from openlisten.api.app import create_app
+
+        return create_app
+    raise AttributeError(f"module 'openlisten' has no attribute {name!r}")

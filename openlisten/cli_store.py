@@ -16,11 +16,11 @@ from typing import Any
 
 import click
 
-from openlisten.api.auth import ALL_SCOPES, TRANSCRIBE, create_key
-from openlisten.api.fetch import redact_url
+from openlisten.auth import ALL_SCOPES, TRANSCRIBE, create_key
 from openlisten.config import Settings
 from openlisten.errors import OpenListenError
 from openlisten.jobs.store import JobState, SqliteStore, open_store
+from openlisten.sources.url import redact_url
 
 __all__ = ["jobs", "keys"]
 

@@ -248,7 +248,6 @@ def _refusal(exc: Any) -> str:
 
 async def _in_process(params: Message, chunks: AsyncIterator[bytes], emit: Emit) -> None:
     """Drive a live session in this process: what WebSocket ``/v1/listen`` does, with no socket."""
-    from openlisten.api.render_live import LiveContext, render_live_event
     from openlisten.config import Settings
     from openlisten.engine.models import ModelManager
     from openlisten.engine.scheduler import Scheduler
@@ -256,6 +255,7 @@ async def _in_process(params: Message, chunks: AsyncIterator[bytes], emit: Emit)
     from openlisten.live.events import Close, CloseStream
     from openlisten.live.options import LiveOptions
     from openlisten.live.service import LiveService
+    from openlisten.wire.render_live import LiveContext, render_live_event
 
     settings = Settings()
     service = LiveService(settings, ModelManager(settings), Scheduler())

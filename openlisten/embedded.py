@@ -7,13 +7,13 @@ import threading
 from collections.abc import Mapping
 from pathlib import Path
 
-from openlisten.api.fetch import fetch_audio
-from openlisten.api.render import render_response
-from openlisten.api.schemas import ListenResponse
 from openlisten.config import Settings
 from openlisten.errors import UnsupportedFeature
 from openlisten.options import ListenOptions
+from openlisten.sources.url import fetch_audio
 from openlisten.transcriber import ProgressCallback, Transcriber
+from openlisten.wire.listen import ListenResponse
+from openlisten.wire.render import render_response
 
 __all__ = ["default_transcriber", "transcribe"]
 

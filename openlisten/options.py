@@ -13,13 +13,36 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from openlisten.errors import InvalidParameter, UnsupportedFeature
-from openlisten.features.redact import KINDS as REDACT_KINDS
 
-__all__ = ["CALLBACK_METHODS", "ListenOptions", "RAW_ENCODINGS"]
+__all__ = ["CALLBACK_METHODS", "ListenOptions", "RAW_ENCODINGS", "REDACT_KINDS"]
 
 #: Raw encodings Deepgram defines (spec §3.2 and §5.2).
 RAW_ENCODINGS = frozenset(
     {"linear16", "linear32", "mulaw", "alaw", "flac", "opus", "ogg-opus", "amr-nb", "amr-wb", "speex", "g729"}
+)
+
+#: The ``redact`` values this server knows: Deepgram's groups and the entity types it detects (spec §3.2);
+#: `features.redact` says which entity types each one covers.
+REDACT_KINDS = frozenset(
+    {
+        "pci",
+        "ssn",
+        "pii",
+        "numbers",
+        "true",
+        "aggressive_numbers",
+        "credit_card",
+        "credit_card_expiration",
+        "cvv",
+        "phone_number",
+        "email_address",
+        "name",
+        "location",
+        "location_address",
+        "location_city",
+        "location_state",
+        "location_country",
+    }
 )
 
 #: Options Deepgram offers that this server does not implement yet: asking for one is a clear 400,

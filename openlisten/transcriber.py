@@ -23,8 +23,8 @@ from openlisten.config import Settings
 from openlisten.engine.models import ModelManager, ModelSpec
 from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, Recognizer, WhisperRecognizer
 from openlisten.engine.scheduler import Priority, Scheduler
-from openlisten.engine.speech import speech_pieces, speech_regions
 from openlisten.engine.types import Word
+from openlisten.engine.vad_regions import speech_pieces, speech_regions
 from openlisten.errors import InvalidParameter
 from openlisten.features.diarize import PRERECORDED_ARCH, diarize
 from openlisten.features.formatting import join_transcript

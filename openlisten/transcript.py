@@ -1,4 +1,4 @@
-"""Transcript records: what the features produce and `api/render.py` turns into Deepgram JSON."""
+"""Transcript records: what the features produce and `wire/render.py` turns into Deepgram JSON."""
 
 from __future__ import annotations
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from openlisten.api.auth import Authenticator
+from openlisten.auth import Authenticator
 from openlisten.cli import main
 from openlisten.config import Settings
 from openlisten.errors import AuthError

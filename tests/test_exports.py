@@ -1,3 +1,5 @@
+import subprocess
+import sys
 import types
 
 import openlisten
@@ -10,4 +12,11 @@ def test_all_is_sorted_and_complete() -> None:
         for name, value in vars(openlisten).items()
         if not name.startswith("_") and not isinstance(value, types.ModuleType)
     }
-    assert public == set(openlisten.__all__)
+    assert public | {"create_app"} == set(openlisten.__all__)  # create_app is imported on first use
+    assert all(getattr(openlisten, name) for name in openlisten.__all__)
+
+
+def test_importing_the_package_loads_no_web_framework() -> None:
+    code = "import sys, openlisten; print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette'}))"
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"

@@ -1,4 +1,7 @@
-"""The wire layer: FastAPI app, routes, Deepgram wire schemas, errors and auth."""
+"""The HTTP layer: the FastAPI app, its routes, error handlers, limits, metrics and the uvicorn server.
+
+Everything below it (wire shapes, auth, sources, the transcriber, live sessions) works without FastAPI.
+"""
 
 from openlisten.api.app import create_app
 

@@ -19,7 +19,6 @@ from openlisten.api import (
     routes_ops,
     routes_projects,
 )
-from openlisten.api.auth import Authenticator
 from openlisten.api.callback_jobs import check_callback_url, job_producer
 from openlisten.api.deps import Services
 from openlisten.api.errors import document_errors, install_error_handlers
@@ -28,6 +27,7 @@ from openlisten.api.limits import Limits
 from openlisten.api.metrics import Metrics, MetricsMiddleware
 from openlisten.api.middleware import RequestIdMiddleware
 from openlisten.api.routes_web import install_playground
+from openlisten.auth import Authenticator
 from openlisten.config import Settings
 from openlisten.errors import OpenListenError
 from openlisten.jobs.callbacks import CallbackSender, RetryPolicy

@@ -14,17 +14,17 @@ from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
 
-from openlisten.api.auth import Principal
-from openlisten.api.fetch import check_url_allowed, fetch_audio
 from openlisten.api.metrics import Metrics
-from openlisten.api.render import render_response
-from openlisten.api.schemas import ErrorBody, ListenAcceptedResponse
+from openlisten.auth import Principal
 from openlisten.config import Settings
 from openlisten.errors import AudioDecodeError, CapacityError, InvalidParameter, RequestError, URLFetchError
 from openlisten.jobs.store import Job, JobStore, NewJob
 from openlisten.jobs.worker import CallbackWorker, Produce
 from openlisten.options import ListenOptions
+from openlisten.sources.url import check_url_allowed, fetch_audio
 from openlisten.transcriber import Transcriber
+from openlisten.wire.listen import ErrorBody, ListenAcceptedResponse
+from openlisten.wire.render import render_response
 
 __all__ = ["check_callback_url", "check_queue_room", "enqueue_job", "fetch_source", "job_producer"]
 

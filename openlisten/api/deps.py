@@ -8,10 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
-from openlisten.api.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, Principal
 from openlisten.api.lifecycle import Lifecycle
 from openlisten.api.limits import Limits
 from openlisten.api.metrics import Metrics
+from openlisten.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, Principal
 from openlisten.config import Settings
 from openlisten.errors import Unavailable
 from openlisten.jobs.store import Store

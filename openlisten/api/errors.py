@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 from starlette.requests import HTTPConnection
 from starlette.routing import Match
 
-from openlisten.api.schemas import ErrorBody
 from openlisten.errors import CapacityError, OpenListenError, Unavailable, escape_control
+from openlisten.wire.listen import ErrorBody
 
 __all__ = ["denial_response", "document_errors", "error_response", "install_error_handlers", "request_id_of"]
 

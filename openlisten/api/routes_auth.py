@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from openlisten.api.deps import GrantDep, ServicesDep
-from openlisten.api.schemas import ErrorBody, GrantRequest, GrantResponse
+from openlisten.wire.listen import ErrorBody, GrantRequest, GrantResponse
 
 __all__ = ["router"]
 

@@ -14,10 +14,11 @@ import time
 from fastapi import APIRouter, HTTPException
 from starlette.concurrency import run_in_threadpool
 
-from openlisten.api.auth import create_key
 from openlisten.api.deps import KeysDep, ServicesDep
-from openlisten.api.schemas import ErrorBody
-from openlisten.api.schemas_keys import (
+from openlisten.auth import create_key
+from openlisten.errors import UnsupportedFeature
+from openlisten.jobs.store import ApiKey
+from openlisten.wire.keys import (
     ApiKeyBody,
     CreateKeyRequest,
     CreateKeyResponse,
@@ -29,8 +30,7 @@ from openlisten.api.schemas_keys import (
     ListKeysResponse,
     MemberBody,
 )
-from openlisten.errors import UnsupportedFeature
-from openlisten.jobs.store import ApiKey
+from openlisten.wire.listen import ErrorBody
 
 __all__ = ["router"]
 

@@ -11,14 +11,10 @@ from fastapi import APIRouter, Request
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import ClientDisconnect
 
-from openlisten.api.auth import Principal
 from openlisten.api.callback_jobs import check_callback_url, check_queue_room, enqueue_job, fetch_source
 from openlisten.api.deps import InFlightDep, Services, ServicesDep, TranscribeDep
 from openlisten.api.errors import request_id_of
-from openlisten.api.fetch import check_url_allowed
-from openlisten.api.render import render_response
-from openlisten.api.schemas import ErrorBody, ListenAcceptedResponse, ListenResponse, UrlSource
-from openlisten.api.streams import MinimumRate, read_limited
+from openlisten.auth import Principal
 from openlisten.config import Settings
 from openlisten.errors import (
     AudioDecodeError,
@@ -29,7 +25,11 @@ from openlisten.errors import (
     RequestTimeout,
 )
 from openlisten.options import ListenOptions
+from openlisten.sources.body_limit import MinimumRate, read_limited
+from openlisten.sources.url import check_url_allowed
 from openlisten.transcriber import ProgressCallback
+from openlisten.wire.listen import ErrorBody, ListenAcceptedResponse, ListenResponse, UrlSource
+from openlisten.wire.render import render_response
 
 __all__ = ["router"]
 

@@ -18,18 +18,9 @@ import pydantic
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect
 
-from openlisten.api.auth import TRANSCRIBE, Authenticator, Principal
 from openlisten.api.deps import Services
 from openlisten.api.errors import denial_response, request_id_of
-from openlisten.api.render_live import LiveContext, render_live_event
-from openlisten.api.schemas_live import (
-    CLIENT_MESSAGE,
-    ClientMessage,
-    ListenV1CloseStream,
-    ListenV1Configure,
-    ListenV1Finalize,
-    ListenV1KeepAlive,
-)
+from openlisten.auth import TRANSCRIBE, Authenticator, Principal
 from openlisten.errors import OpenListenError, Unavailable
 from openlisten.features.diarize import LIVE_ARCH
 from openlisten.live.driver import SessionDriver
@@ -37,6 +28,15 @@ from openlisten.live.events import Close, CloseStream, Configure, Control, Final
 from openlisten.live.options import LiveOptions
 from openlisten.live.service import LiveService
 from openlisten.transcript import DiarizeInfo
+from openlisten.wire.live import (
+    CLIENT_MESSAGE,
+    ClientMessage,
+    ListenV1CloseStream,
+    ListenV1Configure,
+    ListenV1Finalize,
+    ListenV1KeepAlive,
+)
+from openlisten.wire.render_live import LiveContext, render_live_event
 
 __all__ = ["router"]
 

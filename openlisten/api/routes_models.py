@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from openlisten.api.deps import AuthDep, ServicesDep
-from openlisten.api.schemas import ListModelsResponse, SttModel
 from openlisten.engine.models import ModelManager
+from openlisten.wire.listen import ListModelsResponse, SttModel
 
 __all__ = ["router"]
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from openlisten.api.deps import AuthDep
-from openlisten.api.schemas import ErrorBody
-from openlisten.api.schemas_keys import ListProjectsResponse, ProjectBody
+from openlisten.wire.keys import ListProjectsResponse, ProjectBody
+from openlisten.wire.listen import ErrorBody
 
 __all__ = ["PROJECT_ID", "router"]
 

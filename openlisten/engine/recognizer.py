@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 import numpy as np
 
-from openlisten.engine.speech import SAMPLE_RATE, SpeechRegion, clip_to_speech, speech_regions
 from openlisten.engine.types import Segment, Word
+from openlisten.engine.vad_regions import SAMPLE_RATE, SpeechRegion, clip_to_speech, speech_regions
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

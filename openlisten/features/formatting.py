@@ -7,7 +7,7 @@ Only ``smart_format`` and ``numerals`` write digits; otherwise numbers are spell
 ("$250" → "two hundred fifty dollars"), as Deepgram's unformatted output is. The steps::
 
     digits:     split → drop fillers and bare punctuation → dictation → numbers → years → money and percent
-                → entities (entities.py) → measurements → capitalize
+                → entities (smart_format_entities.py) → measurements → capitalize
     otherwise:  split → drop fillers and bare punctuation → dictation → spell numbers out → capitalize
 """
 
@@ -22,9 +22,9 @@ from text_to_num import alpha2digit
 from openlisten.engine.types import Word
 from openlisten.features.dictation import dictate
 from openlisten.features.digits import find_digit_string, join_hyphenated, split_digit_strings
-from openlisten.features.entities import SMART_FORMAT_FINDERS
 from openlisten.features.measurements import find_measurement
 from openlisten.features.numbers import SpokenNumber, spell_number
+from openlisten.features.smart_format_entities import SMART_FORMAT_FINDERS
 from openlisten.features.tokens import Token, edges, ends_sentence, merge, merge_spans, normalize, split_evenly
 from openlisten.transcript import TranscriptWord
 

@@ -36,7 +36,7 @@ from openlisten.features.pii import Entity, find_pii
 from openlisten.features.tokens import edges
 from openlisten.transcript import TranscriptWord
 
-__all__ = ["KINDS", "Redactor"]
+__all__ = ["GROUPS", "Redactor"]
 
 #: Number words that say digits: "zero" to "nineteen", the tens, "hundred" to "billion", and "oh" for zero
 #: (the recognizer writes "987654321" read aloud as "nine hundred eighty seven million…").
@@ -63,8 +63,8 @@ _MIN_PARTIAL_CARD_DIGITS = 8
 #: How far before a run of digits a card word or a card's first digits make it the rest of a card.
 _NEAR_CARD_WORDS = 12
 _CONTEXT_WORDS = 6
-#: The entity types each ``redact`` value covers.
-_GROUPS = {
+#: The entity types each ``redact`` value (`options.REDACT_KINDS`) covers.
+GROUPS = {
     "pci": {"CREDIT_CARD", "CREDIT_CARD_EXPIRATION", "CVV"},
     "ssn": {"SSN"},
     "pii": {"SSN", "CREDIT_CARD", "PHONE_NUMBER", "EMAIL_ADDRESS", *PII_LABELS},
@@ -83,8 +83,6 @@ _GROUPS = {
     "location_state": {"LOCATION_STATE"},
     "location_country": {"LOCATION_COUNTRY"},
 }
-#: The ``redact`` values this server knows: Deepgram's groups and the entity types it detects (spec §3.2).
-KINDS = frozenset(_GROUPS)
 _MIN_NUMBER_DIGITS = 3
 #: Digit counts taken for an SSN when no more specific type fits: a recognizer that drops, adds or merges
 #: one digit of nine must not let the other eight through.
@@ -115,7 +113,7 @@ class Redactor:
     """Redacts what ``kinds`` name (``redact`` values) from words, numbering placeholders as it goes."""
 
     def __init__(self, kinds: Iterable[str]) -> None:
-        self.types: set[str] = set().union(*(_GROUPS[kind] for kind in kinds))
+        self.types: set[str] = set().union(*(GROUPS[kind] for kind in kinds))
         self.counts: Counter[str] = Counter()
         #: The words end where the speaker may still be talking (a live interim).
         self.open_end = False

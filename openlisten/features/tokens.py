@@ -1,8 +1,8 @@
 """`Token`: a word on its way through the formatting steps, and the helpers every step shares.
 
-Formatting (``formatting.py``) and its entity steps (``entities.py``, ``measurements.py``, ``dictation.py``)
-work on tokens: display text with its punctuation, times and confidence. A step either rewrites tokens one
-by one or merges a recognized span of them into one token (`merge_spans`).
+Formatting (``formatting.py``) and its entity steps (``smart_format_entities.py``, ``measurements.py``,
+``dictation.py``) work on tokens: display text with its punctuation, times and confidence. A step either
+rewrites tokens one by one or merges a recognized span of them into one token (`merge_spans`).
 """
 
 from __future__ import annotations

@@ -43,7 +43,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE
-from openlisten.engine.batch import DecodeItem, DecodeResult
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.engine.types import Word, word_key
 from openlisten.features.diarize import SpeakerTurns
 from openlisten.features.formatting import join_transcript

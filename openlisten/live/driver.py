@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-from openlisten.engine.batch import DecodeItem, DecodeResult
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
 from openlisten.features.diarize import VoiceEmbedder
 from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, EmbedRequest, Event, Expedite

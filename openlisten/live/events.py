@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from openlisten.engine.batch import DecodeItem
+from openlisten.engine.packed_decoder import DecodeItem
 from openlisten.features.diarize import SpeakerTurns
 from openlisten.transcript import SearchResult, TranscriptWord
 

@@ -13,8 +13,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from openlisten.config import Settings
-from openlisten.engine.batch import DecodeItem, DecodeResult, PackedDecoder
 from openlisten.engine.models import ModelManager, ModelSpec
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult, PackedDecoder
 from openlisten.engine.scheduler import BatchRunner, Scheduler
 from openlisten.errors import InvalidParameter
 from openlisten.live.options import LiveOptions

@@ -38,7 +38,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE, AudioLimits, StreamDecoder
-from openlisten.engine.batch import DecodeResult
+from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.errors import RequestError
 from openlisten.features.live import LiveFeatures
 from openlisten.live.channel import Channel, ChannelConfig

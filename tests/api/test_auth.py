@@ -7,7 +7,7 @@ import jwt
 import pytest
 from pydantic import SecretStr
 
-from openlisten.api.auth import Authenticator
+from openlisten.auth import Authenticator
 from openlisten.config import Settings
 from openlisten.errors import AuthError
 

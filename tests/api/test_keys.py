@@ -10,7 +10,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
-from openlisten.api.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, create_key
+from openlisten.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, create_key
 from openlisten.config import Settings
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.errors import AuthError, InvalidParameter, PermissionDenied

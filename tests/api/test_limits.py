@@ -14,12 +14,12 @@ from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.api.limits import ConcurrencyLimit
-from openlisten.api.streams import MinimumRate, read_limited
 from openlisten.config import Settings
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.engine.recognizer import Recognition, RecognitionOptions
 from openlisten.engine.types import Segment, Word
 from openlisten.errors import CapacityError, RequestTimeout
+from openlisten.sources.body_limit import MinimumRate, read_limited
 from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
 from tests.e2e.conftest import serve_in_thread

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from openlisten.engine.types import Word
-from openlisten.features.redact import Redactor
+from openlisten.features.redact import GROUPS, Redactor
+from openlisten.options import REDACT_KINDS
 from tests.features.helpers import text, words
 
 SPOKEN_SSNS = "my social security number is five five five two two one one one one and his is six six six two two one three three three"  # noqa: E501
@@ -110,3 +111,8 @@ def test_an_ssn_with_a_digit_lost_or_doubled_or_read_as_a_number_is_still_redact
     assert redact(f"my social security number is {spoken}", "ssn") == "my social security number is [SSN_1]"
     # A type that fits better still wins: ten digits are a phone number when phone numbers are redacted.
     assert redact("call five five five one two three four five six seven", "pii") == "call [PHONE_NUMBER_1]"
+
+
+def test_every_redact_value_the_options_accept_covers_entity_types() -> None:
+    assert GROUPS.keys() == REDACT_KINDS
+    assert all(GROUPS.values())

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from openlisten.engine.batch import DecodeResult
+from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
 from openlisten.live.events import CancelRequest, Control, DecodeRequest, EmbedRequest, Event, Expedite
 from openlisten.live.options import LiveOptions

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from openlisten.engine.fake_batch import FakeBatchDecoder
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 from openlisten.engine.scheduler import Scheduler
 from openlisten.live.driver import SessionDriver
 from openlisten.live.events import Close, CloseStream, Metadata, Results
@@ -16,7 +16,7 @@ def test_closing_while_an_event_is_being_sent_loses_nothing() -> None:
     Close it causes must still come out (they once were lost, and the client waited forever)."""
 
     async def scenario() -> list[object]:
-        driver = SessionDriver(session("interim_results=true"), Scheduler(), FakeBatchDecoder("hello"))
+        driver = SessionDriver(session("interim_results=true"), Scheduler(), FakePackedDecoder("hello"))
         driver.feed_audio(pcm16(tone(1.0), silence(1.0)))
         seen: list[object] = []
         async for event in driver.events():

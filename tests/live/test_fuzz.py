@@ -8,8 +8,7 @@ import pydantic
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from openlisten.api.schemas_live import CLIENT_MESSAGE
-from openlisten.engine.batch import DecodeResult
+from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
 from openlisten.live.events import (
     Close,
@@ -22,6 +21,7 @@ from openlisten.live.events import (
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import LiveSession
 from openlisten.live.vad import EnergyDetector
+from openlisten.wire.live import CLIENT_MESSAGE
 from tests.live.helpers import pcm16, silence, tone
 
 CONTROLS = st.sampled_from(

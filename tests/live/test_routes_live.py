@@ -22,7 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
-from openlisten.engine.fake_batch import FakeBatchDecoder
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 from openlisten.live.service import LiveService
 from openlisten.live.vad import EnergyDetector
 from tests.live.helpers import pcm16, silence, tone
@@ -40,7 +40,7 @@ def make_app(idle_timeout_s: float = 10.0, **settings: Any) -> FastAPI:
         config,
         services.transcriber.models,
         services.transcriber.scheduler,
-        decoder_for=lambda spec: FakeBatchDecoder("hello there world"),
+        decoder_for=lambda spec: FakePackedDecoder("hello there world"),
         detector_factory=EnergyDetector,
         idle_timeout_s=idle_timeout_s,
     )

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from openlisten.engine.batch import DecodeResult
+from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
 from openlisten.live import session as session_module
 from openlisten.live.events import (
@@ -432,8 +432,8 @@ def test_punctuation_and_capitals_follow_the_options() -> None:
 
 
 def test_results_render_to_the_golden_shape() -> None:
-    from openlisten.api.render_live import LiveContext, render_live_event
     from openlisten.transcript import ModelInfo
+    from openlisten.wire.render_live import LiveContext, render_live_event
 
     script = Script(session("punctuate=true"), Timeline([(0.0, 1.0)]))
     script.feed(pcm16(tone(1.0), silence(0.5))).answer()

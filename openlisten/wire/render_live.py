@@ -5,9 +5,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from openlisten.api.render import diarize_info_body
-from openlisten.api.schemas import ListenSearch, ListenSearchHit
-from openlisten.api.schemas_live import (
+from openlisten.live.events import (
+    ConfigureFailure,
+    ConfigureSuccess,
+    Event,
+    InvalidMessage,
+    Metadata,
+    Results,
+    SpeechStarted,
+    UtteranceEnd,
+)
+from openlisten.transcript import DiarizeInfo, ModelInfo, SearchResult, TranscriptWord
+from openlisten.wire.listen import ListenSearch, ListenSearchHit
+from openlisten.wire.live import (
     ListenV1Alternative,
     ListenV1ConfigureFailure,
     ListenV1ConfigureSuccess,
@@ -22,17 +32,7 @@ from openlisten.api.schemas_live import (
     ModelInfoBody,
     ServerMessage,
 )
-from openlisten.live.events import (
-    ConfigureFailure,
-    ConfigureSuccess,
-    Event,
-    InvalidMessage,
-    Metadata,
-    Results,
-    SpeechStarted,
-    UtteranceEnd,
-)
-from openlisten.transcript import DiarizeInfo, ModelInfo, SearchResult, TranscriptWord
+from openlisten.wire.render import diarize_info_body
 
 __all__ = ["LiveContext", "render_live_event"]
 

@@ -10,8 +10,8 @@ from urllib.parse import urljoin, urlsplit
 
 import httpx
 
-from openlisten.api.streams import read_limited
 from openlisten.errors import URLFetchError
+from openlisten.sources.body_limit import read_limited
 
 __all__ = ["check_url_allowed", "fetch_audio", "redact_url"]
 

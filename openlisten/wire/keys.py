@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openlisten.wire.base import WireModel
+
 __all__ = [
     "ApiKeyBody",
     "CreateKeyRequest",
@@ -24,25 +26,21 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class ProjectBody(_Wire):
+class ProjectBody(WireModel):
     project_id: str
     name: str
 
 
-class ListProjectsResponse(_Wire):
+class ListProjectsResponse(WireModel):
     projects: list[ProjectBody]
 
 
-class MemberBody(_Wire):
+class MemberBody(WireModel):
     member_id: str
     email: str
 
 
-class ApiKeyBody(_Wire):
+class ApiKeyBody(WireModel):
     api_key_id: str
     comment: str
     scopes: list[str]
@@ -50,12 +48,12 @@ class ApiKeyBody(_Wire):
     created: str
 
 
-class ListKeysItem(_Wire):
+class ListKeysItem(WireModel):
     member: MemberBody
     api_key: ApiKeyBody
 
 
-class ListKeysResponse(_Wire):
+class ListKeysResponse(WireModel):
     """``GET /v1/projects/{project_id}/keys`` (``ListProjectKeysV1Response``)."""
 
     api_keys: list[ListKeysItem]
@@ -65,11 +63,11 @@ class GetKeyMember(MemberBody):
     api_key: ApiKeyBody
 
 
-class GetKeyItem(_Wire):
+class GetKeyItem(WireModel):
     member: GetKeyMember
 
 
-class GetKeyResponse(_Wire):
+class GetKeyResponse(WireModel):
     """``GET /v1/projects/{project_id}/keys/{key_id}`` (``GetProjectKeyV1Response``)."""
 
     item: GetKeyItem
@@ -81,7 +79,7 @@ class CreateKeyRequest(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     comment: str = Field(max_length=256)
-    #: `openlisten.api.auth.ALL_SCOPES` names, or Deepgram's roles ``member``, ``admin``, ``owner``.
+    #: `openlisten.auth.ALL_SCOPES` names, or Deepgram's roles ``member``, ``admin``, ``owner``.
     scopes: list[str] = Field(min_length=1, max_length=16)
     tags: list[str] | None = None
     #: Keys that expire are not supported: a key lives until it is revoked.
@@ -89,7 +87,7 @@ class CreateKeyRequest(BaseModel):
     time_to_live_in_seconds: int | None = None
 
 
-class CreateKeyResponse(_Wire):
+class CreateKeyResponse(WireModel):
     """The new key, shown only in this answer (``CreateKeyV1Response``)."""
 
     api_key_id: str
@@ -99,5 +97,5 @@ class CreateKeyResponse(_Wire):
     created: str
 
 
-class DeleteKeyResponse(_Wire):
+class DeleteKeyResponse(WireModel):
     message: str

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from openlisten.wire.base import ModelInfoBody, WireModel
+
 __all__ = [
     "DiarizeInfoBody",
     "ErrorBody",
@@ -32,11 +34,7 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
-class ListenWord(_Wire):
+class ListenWord(WireModel):
     word: str
     start: float
     end: float
@@ -46,13 +44,13 @@ class ListenWord(_Wire):
     speaker_confidence: float | None = None
 
 
-class ListenSentence(_Wire):
+class ListenSentence(WireModel):
     text: str
     start: float
     end: float
 
 
-class ListenParagraph(_Wire):
+class ListenParagraph(WireModel):
     sentences: list[ListenSentence]
     speaker: int | None = None
     num_words: int
@@ -60,19 +58,19 @@ class ListenParagraph(_Wire):
     end: float
 
 
-class ListenParagraphs(_Wire):
+class ListenParagraphs(WireModel):
     transcript: str
     paragraphs: list[ListenParagraph]
 
 
-class ListenAlternative(_Wire):
+class ListenAlternative(WireModel):
     transcript: str
     confidence: float
     words: list[ListenWord]
     paragraphs: ListenParagraphs | None = None
 
 
-class ListenUtterance(_Wire):
+class ListenUtterance(WireModel):
     start: float
     end: float
     confidence: float
@@ -83,42 +81,36 @@ class ListenUtterance(_Wire):
     id: str
 
 
-class ListenSearchHit(_Wire):
+class ListenSearchHit(WireModel):
     confidence: float
     start: float
     end: float
     snippet: str
 
 
-class ListenSearch(_Wire):
+class ListenSearch(WireModel):
     query: str
     hits: list[ListenSearchHit]
 
 
-class ListenChannel(_Wire):
+class ListenChannel(WireModel):
     search: list[ListenSearch] | None = None
     alternatives: list[ListenAlternative]
     detected_language: str | None = None
     language_confidence: float | None = None
 
 
-class ListenResults(_Wire):
+class ListenResults(WireModel):
     channels: list[ListenChannel]
     utterances: list[ListenUtterance] | None = None
 
 
-class ModelInfoBody(_Wire):
-    name: str
-    version: str
-    arch: str
-
-
-class DiarizeInfoBody(_Wire):
+class DiarizeInfoBody(WireModel):
     model_uuid: str
     arch: str
 
 
-class ListenMetadata(_Wire):
+class ListenMetadata(WireModel):
     transaction_key: str = "deprecated"
     request_id: str
     sha256: str
@@ -132,14 +124,14 @@ class ListenMetadata(_Wire):
     extra: dict[str, str] | None = None
 
 
-class ListenResponse(_Wire):
+class ListenResponse(WireModel):
     """The complete prerecorded transcript (``ListenV1Response`` in the SDK)."""
 
     metadata: ListenMetadata
     results: ListenResults
 
 
-class ListenAcceptedResponse(_Wire):
+class ListenAcceptedResponse(WireModel):
     """The immediate answer to a request with ``callback`` (``ListenV1AcceptedResponse``, spec §3.3)."""
 
     request_id: str
@@ -153,7 +145,7 @@ class UrlSource(BaseModel):
     url: str = Field(min_length=1, max_length=8192)
 
 
-class ErrorBody(_Wire):
+class ErrorBody(WireModel):
     """Deepgram's legacy error shape (spec §7.1)."""
 
     err_code: str
@@ -167,12 +159,12 @@ class GrantRequest(BaseModel):
     ttl_seconds: float | None = Field(None, gt=0, le=3600)
 
 
-class GrantResponse(_Wire):
+class GrantResponse(WireModel):
     access_token: str
     expires_in: float
 
 
-class SttModel(_Wire):
+class SttModel(WireModel):
     name: str
     canonical_name: str
     architecture: str
@@ -184,6 +176,6 @@ class SttModel(_Wire):
     formatted_output: bool
 
 
-class ListModelsResponse(_Wire):
+class ListModelsResponse(WireModel):
     stt: list[SttModel]
     tts: list[dict[str, object]] = []

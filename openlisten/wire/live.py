@@ -11,7 +11,8 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
-from openlisten.api.schemas import DiarizeInfoBody, ListenSearch
+from openlisten.wire.base import ModelInfoBody, WireModel
+from openlisten.wire.listen import DiarizeInfoBody, ListenSearch
 
 __all__ = [
     "CLIENT_MESSAGE",
@@ -36,20 +37,10 @@ __all__ = [
 ]
 
 
-class _Wire(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-
 # Server → client.
 
 
-class ModelInfoBody(_Wire):
-    name: str
-    version: str
-    arch: str
-
-
-class ListenV1Word(_Wire):
+class ListenV1Word(WireModel):
     word: str
     start: float
     end: float
@@ -59,19 +50,19 @@ class ListenV1Word(_Wire):
     speaker: int | None = None
 
 
-class ListenV1Alternative(_Wire):
+class ListenV1Alternative(WireModel):
     transcript: str
     confidence: float
     words: list[ListenV1Word]
 
 
-class ListenV1ResultsChannel(_Wire):
+class ListenV1ResultsChannel(WireModel):
     alternatives: list[ListenV1Alternative]
     #: ``search`` hits on finals (the older SDK schema's ``channel.search``; spec §5.4).
     search: list[ListenSearch] | None = None
 
 
-class ListenV1ResultsMetadata(_Wire):
+class ListenV1ResultsMetadata(WireModel):
     request_id: str
     model_info: ModelInfoBody
     model_uuid: str
@@ -81,7 +72,7 @@ class ListenV1ResultsMetadata(_Wire):
     extra: dict[str, str] | None = None
 
 
-class ListenV1Results(_Wire):
+class ListenV1Results(WireModel):
     """A transcript of a span of the stream: interim (``is_final=false``) or final."""
 
     type: Literal["Results"] = "Results"
@@ -96,7 +87,7 @@ class ListenV1Results(_Wire):
     from_finalize: bool
 
 
-class ListenV1Metadata(_Wire):
+class ListenV1Metadata(WireModel):
     """Sent once as the stream ends, before the close."""
 
     type: Literal["Metadata"] = "Metadata"
@@ -111,19 +102,19 @@ class ListenV1Metadata(_Wire):
     extra: dict[str, str] | None = None
 
 
-class ListenV1SpeechStarted(_Wire):
+class ListenV1SpeechStarted(WireModel):
     type: Literal["SpeechStarted"] = "SpeechStarted"
     channel: list[int]
     timestamp: float
 
 
-class ListenV1UtteranceEnd(_Wire):
+class ListenV1UtteranceEnd(WireModel):
     type: Literal["UtteranceEnd"] = "UtteranceEnd"
     channel: list[int]
     last_word_end: float
 
 
-class ListenV1Error(_Wire):
+class ListenV1Error(WireModel):
     """A client text message could not be used (``variant`` ``SchemaError``); the stream stays open."""
 
     type: Literal["Error"] = "Error"
@@ -132,13 +123,13 @@ class ListenV1Error(_Wire):
     message: str | None = None
 
 
-class ListenV1ConfigureSuccess(_Wire):
+class ListenV1ConfigureSuccess(WireModel):
     type: Literal["ConfigureSuccess"] = "ConfigureSuccess"
     request_id: str
     keyterms: list[str] | None = None
 
 
-class ListenV1ConfigureFailure(_Wire):
+class ListenV1ConfigureFailure(WireModel):
     type: Literal["ConfigureFailure"] = "ConfigureFailure"
     request_id: str
     code: str

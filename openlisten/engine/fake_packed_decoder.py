@@ -1,4 +1,4 @@
-"""`FakeBatchDecoder`: instant, scripted words for live decode items, for tests of the live plumbing."""
+"""`FakePackedDecoder`: instant, scripted words for live decode items, for tests of the live plumbing."""
 
 from __future__ import annotations
 
@@ -7,16 +7,16 @@ from collections.abc import Iterator, Sequence
 import numpy as np
 
 from openlisten.audio import SAMPLE_RATE
-from openlisten.engine.batch import DecodeItem, DecodeResult
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.engine.types import Word
 
-__all__ = ["FakeBatchDecoder"]
+__all__ = ["FakePackedDecoder"]
 
 #: Samples per loudness frame (20 ms).
 _FRAME = SAMPLE_RATE // 50
 
 
-class FakeBatchDecoder:
+class FakePackedDecoder:
     """Says the words of `text` over the loud part of each item, one every `word_s`, after the item's prefix.
 
     A `BatchRunner`: every item runs at once. `items` records what each run was asked.

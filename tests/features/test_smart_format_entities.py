@@ -1,12 +1,12 @@
-"""Smart-format entities (features/entities.py), through `format_words` as Whisper's words arrive."""
+"""Smart-format entities (features/smart_format_entities.py), through `format_words` as Whisper's words arrive."""
 
 from __future__ import annotations
 
 import pytest
 
 from openlisten.engine.types import Word
-from openlisten.features.entities import format_phone_number
 from openlisten.features.formatting import FormatOptions, format_words, join_transcript
+from openlisten.features.smart_format_entities import format_phone_number
 
 SMART = FormatOptions(smart_format=True)
 

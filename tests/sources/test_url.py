@@ -4,8 +4,8 @@ import asyncio
 
 import pytest
 
-from openlisten.api.fetch import check_url_allowed
 from openlisten.errors import URLFetchError
+from openlisten.sources.url import check_url_allowed
 
 
 @pytest.mark.parametrize(

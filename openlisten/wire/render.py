@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from openlisten.api.schemas import (
+from openlisten.transcript import (
+    ChannelTranscript,
+    DiarizeInfo,
+    Paragraphs,
+    SearchResult,
+    Transcript,
+    TranscriptWord,
+    Utterance,
+)
+from openlisten.wire.listen import (
     DiarizeInfoBody,
     ListenAlternative,
     ListenChannel,
@@ -17,15 +26,6 @@ from openlisten.api.schemas import (
     ListenUtterance,
     ListenWord,
     ModelInfoBody,
-)
-from openlisten.transcript import (
-    ChannelTranscript,
-    DiarizeInfo,
-    Paragraphs,
-    SearchResult,
-    Transcript,
-    TranscriptWord,
-    Utterance,
 )
 
 __all__ = ["diarize_info_body", "render_response"]

@@ -6,9 +6,9 @@ import numpy as np
 import pytest
 
 from openlisten.audio import decode_audio
-from openlisten.engine import batch
-from openlisten.engine.batch import DecodeItem, DecodeResult, PackedDecoder
-from openlisten.engine.fake_batch import FakeBatchDecoder
+from openlisten.engine import packed_decoder
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult, PackedDecoder
 from tests.conftest import EVAL, words_of
 
 RATE = 16000
@@ -31,24 +31,24 @@ def test_plan_fills_one_window_most_urgent_first() -> None:
     ]  # a final may: finals are decoded in order of their stream anyway
     assert decoder.plan([item(40)]) == [0]  # too long for a window: it goes anyway, cut to fit
     interims = [item(1) for _ in range(10)]
-    assert decoder.plan(interims) == list(range(batch.MAX_INTERIMS))
+    assert decoder.plan(interims) == list(range(packed_decoder.MAX_INTERIMS))
     finals = [item(0.5, final=True) for _ in range(20)]
-    assert len(decoder.plan(finals)) == batch.MAX_ITEMS
+    assert len(decoder.plan(finals)) == packed_decoder.MAX_ITEMS
 
 
 def test_context_is_dropped_when_the_window_is_full() -> None:
     with_context = [item(5, final=True, context_s=5), item(5, context_s=5), item(5, context_s=5)]
-    pieces = batch._fit(with_context)
+    pieces = packed_decoder._fit(with_context)
     # 3 × 5.5 s bare leaves 13.5 s: room for the context of the two most urgent only.
     assert [len(p.samples) / RATE for p in pieces] == [10, 10, 5]
     assert [p.prefix for p in pieces] == ["a b", "a b", "b"]
-    result = DecodeResult((batch.Word("x", 1.0, 1.5, 0.9),))
-    shifted = batch._shifted(result, with_context[2], pieces[2])
+    result = DecodeResult((packed_decoder.Word("x", 1.0, 1.5, 0.9),))
+    shifted = packed_decoder._shifted(result, with_context[2], pieces[2])
     assert (shifted.words[0].start_s, shifted.words[0].end_s) == (6.0, 6.5)
 
 
 def test_fake_decoder_says_its_words_over_loud_audio_after_the_prefix() -> None:
-    fake = FakeBatchDecoder("one two three four", word_s=0.25)
+    fake = FakePackedDecoder("one two three four", word_s=0.25)
     loud = np.concatenate([np.zeros(8000), np.full(RATE, 0.5)]).astype(np.float32)
     (first, second) = [r for r in fake.run([DecodeItem(loud), DecodeItem(loud, prefix="one two")]) if r]
     assert [w.text for w in first[1].words] == ["one", "two", "three", "four"]
@@ -57,8 +57,8 @@ def test_fake_decoder_says_its_words_over_loud_audio_after_the_prefix() -> None:
     assert [r for r in fake.run([DecodeItem(np.zeros(RATE, np.float32))]) if r][0][1].words == ()
 
 
-def said(text: str) -> list[batch.Word]:
-    return [batch.Word(t, i * 0.3, i * 0.3 + 0.3, 0.9) for i, t in enumerate(text.split())]
+def said(text: str) -> list[packed_decoder.Word]:
+    return [packed_decoder.Word(t, i * 0.3, i * 0.3 + 0.3, 0.9) for i, t in enumerate(text.split())]
 
 
 @pytest.mark.parametrize(
@@ -73,7 +73,7 @@ def said(text: str) -> list[batch.Word]:
     ],
 )
 def test_decoder_loops_are_dropped(prefix: str, text: str, kept: str | None) -> None:
-    words = batch.drop_repeats(prefix.split(), said(text))
+    words = packed_decoder.drop_repeats(prefix.split(), said(text))
     assert " ".join(w.text for w in words) == (text if kept is None else kept)
 
 
