@@ -6,13 +6,16 @@ Embedded use, no server::
     response = openlisten.transcribe("call.wav", model="nova-3", smart_format=True)
     print(response.results.channels[0].alternatives[0].transcript)
 
+    async for message in openlisten.stream(pcm_pieces, encoding="linear16", sample_rate=16000):
+        print(message.type)  # Results, SpeechStarted, UtteranceEnd, Metadata: what the WebSocket sends
+
 Importing the package loads no web framework: `create_app` (FastAPI) is imported on first use.
 """
 
 import typing
 
 from openlisten.config import Settings
-from openlisten.embedded import transcribe
+from openlisten.embedded import stream, transcribe
 from openlisten.errors import (
     AudioDecodeError,
     AuthError,
@@ -22,6 +25,7 @@ from openlisten.errors import (
     OpenListenError,
     PayloadTooLarge,
     RequestError,
+    StreamClosed,
     UnsupportedEncoding,
     UnsupportedFeature,
     URLFetchError,
@@ -47,11 +51,13 @@ __all__ = [
     "PayloadTooLarge",
     "RequestError",
     "Settings",
+    "StreamClosed",
     "Transcriber",
     "URLFetchError",
     "UnsupportedEncoding",
     "UnsupportedFeature",
     "create_app",
+    "stream",
     "transcribe",
 ]
 

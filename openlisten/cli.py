@@ -34,6 +34,7 @@ def _engine_options(func: Any) -> Any:
         click.option("--compute-type", help="CTranslate2 compute type (default: int8 on CPU, float16 on CUDA)."),
         click.option("--threads", "cpu_threads", type=int, help="CPU threads for the model (0: all cores)."),
         click.option("--beam-size", type=int, help="Beam width; 1 is greedy."),
+        click.option("--decode-windows", type=int, help="Whisper windows per decoding round (4 on CPU, 16 on CUDA)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import json
 import signal
-import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -247,44 +245,14 @@ def _refusal(exc: Any) -> str:
 
 
 async def _in_process(params: Message, chunks: AsyncIterator[bytes], emit: Emit) -> None:
-    """Drive a live session in this process: what WebSocket ``/v1/listen`` does, with no socket."""
-    from openlisten.config import Settings
-    from openlisten.engine.models import ModelManager
-    from openlisten.engine.scheduler import Scheduler
-    from openlisten.live.driver import SessionDriver
-    from openlisten.live.events import Close, CloseStream
-    from openlisten.live.options import LiveOptions
-    from openlisten.live.service import LiveService
-    from openlisten.wire.render_live import LiveContext, render_live_event
+    """Drive a live session in this process (`openlisten.stream`): what WebSocket ``/v1/listen`` does."""
+    from openlisten.embedded import stream
 
-    settings = Settings()
-    service = LiveService(settings, ModelManager(settings), Scheduler())
     try:
-        options = LiveOptions.from_query(_query_items(params))
-        session, spec = service.open(options)
-        await asyncio.to_thread(service.models.load, spec)  # before the audio's clock starts
+        async for message in stream(chunks, **params):
+            emit(message.model_dump(mode="json", exclude_none=True))
     except OpenListenError as exc:
         raise click.ClickException(exc.message) from exc
-    driver = SessionDriver(session, service.scheduler, service.decoder(spec))
-    context = LiveContext(str(uuid.uuid4()), _now_rfc3339(), service.model_info(spec), options.listen.extra)
-
-    async def send() -> None:
-        async for piece in chunks:
-            driver.feed_audio(piece)
-        driver.feed_control(CloseStream())
-
-    try:
-        async with _alongside(send()):
-            async for event in driver.events():
-                if isinstance(event, Close):
-                    if event.code != 1000:
-                        raise click.ClickException(f"the stream closed: {event.code} {event.reason}")
-                    break
-                message = render_live_event(event, context)
-                if message is not None:
-                    emit(message.model_dump(mode="json", exclude_none=True))
-    finally:
-        driver.close()
 
 
 @contextlib.asynccontextmanager
@@ -298,13 +266,3 @@ async def _alongside(sending: Any) -> AsyncIterator[None]:
             task.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await task
-
-
-def _query_items(params: Message) -> list[tuple[str, str]]:
-    """Query parameters as the SDK puts them on the wire (spec §2.2): booleans as true/false."""
-    return [(key, str(value).lower() if isinstance(value, bool) else str(value)) for key, value in params.items()]
-
-
-def _now_rfc3339() -> str:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

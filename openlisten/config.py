@@ -42,6 +42,11 @@ class Settings(BaseSettings):
     """Beam width of a live final decoded alone; finals that share a decode get a narrower one, and interims
     are always greedy. 1 decodes every final greedily: cheaper, and about 1.5 WER points worse."""
 
+    decode_windows: int | None = Field(None, ge=1, le=64)
+    """Most Whisper windows one decoding round of recordings' chunks encodes and decodes as one batch (more
+    is faster per chunk, and a live final arriving meanwhile waits for the whole round). None: 4 on the
+    CPU, 16 on CUDA. Rounds that start with live work keep to one window."""
+
     api_keys: Annotated[list[SecretStr], NoDecode] = Field(default_factory=list)
     """API keys accepted as ``Authorization: Token <key>`` (in the environment: comma-separated).
     Kept only as SHA-256 digests once loaded."""

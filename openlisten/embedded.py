@@ -1,21 +1,31 @@
-"""Transcription in-process, with no server: `transcribe()` returns what ``POST /v1/listen`` would."""
+"""Transcription in-process, with no server: `transcribe()` returns what ``POST /v1/listen`` would, and
+`stream()` yields what WebSocket ``/v1/listen`` would send."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
-from collections.abc import Mapping
+import uuid
+from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
 
 from openlisten.config import Settings
-from openlisten.errors import UnsupportedFeature
+from openlisten.errors import StreamClosed, UnsupportedFeature
+from openlisten.live.driver import SessionDriver
+from openlisten.live.events import Close, CloseStream
+from openlisten.live.options import LiveOptions
+from openlisten.live.service import LiveService
 from openlisten.options import ListenOptions
 from openlisten.sources.url import fetch_audio
 from openlisten.transcriber import ProgressCallback, Transcriber
+from openlisten.transcript import now_rfc3339
 from openlisten.wire.listen import ListenResponse
+from openlisten.wire.live import ServerMessage
 from openlisten.wire.render import render_response
+from openlisten.wire.render_live import LiveContext, render_live_event
 
-__all__ = ["default_transcriber", "transcribe"]
+__all__ = ["default_transcriber", "stream", "transcribe"]
 
 _default: Transcriber | None = None
 _default_lock = threading.Lock()
@@ -48,6 +58,48 @@ def transcribe(
         raise UnsupportedFeature("callback needs the server (openlisten serve); in-process, the result is returned")
     data = _read_source(source, transcriber.settings)
     return render_response(transcriber.transcribe(data, options, progress=progress))
+
+
+async def stream(
+    audio: AsyncIterable[bytes], *, transcriber: Transcriber | None = None, **params: object
+) -> AsyncIterator[ServerMessage]:
+    """Transcribe live audio: the messages WebSocket ``/v1/listen`` would send (Results, SpeechStarted,
+    UtteranceEnd, Metadata), as they come.
+
+    `audio` is what a client sends as binary frames, for example 16 kHz linear16 in 100 ms pieces with
+    ``encoding="linear16", sample_rate=16000``; the stream ends (last finals, then Metadata) when it does.
+    `params` are the live query parameters with the SDK's Python values. A stream the session closes with
+    an error (bad audio, idle) raises `StreamClosed`, carrying the WebSocket close code.
+    """
+    service = LiveService(transcriber or default_transcriber())
+    options = LiveOptions.from_query(_query_items(params))
+    session, spec = service.open(options)
+    await asyncio.to_thread(service.models.load, spec)  # before the audio's clock starts
+    driver = SessionDriver(session, service.scheduler, service.decoder(spec))
+    context = LiveContext(str(uuid.uuid4()), now_rfc3339(), service.model_info(spec), options.listen.extra)
+
+    async def send() -> None:
+        async for piece in audio:
+            driver.feed_audio(piece)
+        driver.feed_control(CloseStream())
+
+    sender = asyncio.ensure_future(send())
+    try:
+        async for event in driver.events():
+            if isinstance(event, Close):
+                if event.code != 1000:
+                    raise StreamClosed(event.code, event.reason)
+                break
+            message = render_live_event(event, context)
+            if message is not None:
+                yield message
+        if sender.done():
+            sender.result()  # the audio source's own error, if it failed
+    finally:
+        driver.close()
+        sender.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await sender
 
 
 def _read_source(source: str | Path | bytes, settings: Settings) -> bytes:

@@ -41,6 +41,7 @@ __all__ = [
     "RequestError",
     "RequestTimeout",
     "StoreError",
+    "StreamClosed",
     "URLFetchError",
     "Unavailable",
     "UnsupportedEncoding",
@@ -147,6 +148,15 @@ class PermissionDenied(AuthError):
 
     err_code = "FORBIDDEN"
     http_status = 403
+
+
+class StreamClosed(OpenListenError):
+    """An in-process live stream (`openlisten.stream`) ended with an error: `close_code` is the WebSocket
+    close code the server would have sent (1008 bad audio, 1011 idle or internal, …)."""
+
+    def __init__(self, code: int, reason: str) -> None:
+        super().__init__(f"the stream closed: {code} {reason}".rstrip())
+        self.close_code = code
 
 
 class CapacityError(OpenListenError):

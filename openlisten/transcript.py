@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass, field
 
 
@@ -133,3 +134,9 @@ class Transcript:
     extra: dict[str, str] = field(default_factory=dict)
     #: The diarizer, when speakers were labelled.
     diarize_info: DiarizeInfo | None = None
+
+
+def now_rfc3339() -> str:
+    """Now, as Deepgram's metadata writes ``created``: UTC, milliseconds, ``Z``."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

@@ -52,7 +52,7 @@ def create_app(
     services = _services(settings, transcriber or Transcriber(settings), store or open_store(settings.data_dir))
     app = FastAPI(title="OpenListen", version="0.1.0", summary="Deepgram-compatible speech-to-text", lifespan=_lifespan)
     app.state.services = services
-    app.state.live = LiveService(settings, services.transcriber.models, services.transcriber.scheduler)
+    app.state.live = LiveService(services.transcriber)
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(RequestIdMiddleware)

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime
 import logging
 
 import pydantic
@@ -27,7 +26,7 @@ from openlisten.live.driver import SessionDriver
 from openlisten.live.events import Close, CloseStream, Configure, Control, Finalize, KeepAlive
 from openlisten.live.options import LiveOptions
 from openlisten.live.service import LiveService
-from openlisten.transcript import DiarizeInfo
+from openlisten.transcript import DiarizeInfo, now_rfc3339
 from openlisten.wire.live import (
     CLIENT_MESSAGE,
     ClientMessage,
@@ -68,7 +67,7 @@ async def listen_live(websocket: WebSocket) -> None:
         await websocket.accept(subprotocol=subprotocol)
         context = LiveContext(
             request_id_of(websocket),
-            _now_rfc3339(),
+            now_rfc3339(),
             live.model_info(spec),
             options.listen.extra,
             diarize_info=None if embedder is None else DiarizeInfo(embedder.uuid, LIVE_ARCH),
@@ -178,8 +177,3 @@ def _describe(exc: pydantic.ValidationError) -> str:
         + detail
         + "); expected KeepAlive, Finalize, CloseStream or Configure as JSON"
     )
-
-
-def _now_rfc3339() -> str:
-    now = datetime.datetime.now(datetime.timezone.utc)
-    return now.strftime("%Y-%m-%dT%H:%M:%S.") + f"{now.microsecond // 1000:03d}Z"

@@ -1,4 +1,4 @@
-"""`FakePackedDecoder`: instant, scripted words for live decode items, for tests of the live plumbing."""
+"""`FakePackedDecoder`: instant, scripted words for decode items, for tests of the plumbing around the decoder."""
 
 from __future__ import annotations
 

@@ -12,6 +12,14 @@ frames: on a shorter slice around the piece the decoder loops, as it does on few
 Finals decode with the decoder's beam width (`Settings.live_beam_size`), narrowed when several finals share
 a decode; interims always greedily.
 
+Recordings (``POST /v1/listen``) are cut at pauses into chunks of up to a window each and decoded by the
+same decoder, as items marked `DecodeItem.prerecorded`: with their own beam, never narrowed, and a chunk
+whose text loops (it compresses too well, typically a run of repeated digits) is decoded once more with a
+repetition penalty, still deterministically. A round that starts with a recording's chunk may encode up to
+`windows` windows at once and decode all their pieces as one batch: one decoder pass for several chunks is
+what makes a recording faster than faster-whisper's window-by-window ``transcribe``. A round that starts
+with live work keeps to one window, so a live final never waits for more than one window's encoding.
+
 A piece may start with context: speech before it whose words are already final, forced as the decoder's
 prefix, so Whisper continues after them (LocalAgreement-style). When the window is full, the context of
 the least urgent pieces is left out first. Word times come from Whisper's cross-attention alignment, as in
@@ -74,8 +82,15 @@ MIN_REPEAT_WORDS = 3
 MAX_REPEAT_WORDS = 40
 #: A word aligned to start this close to the end of its piece's audio, or later, was not heard there.
 ALIGN_SLACK_S = 0.02
-#: Words less probable than this are noise the decoder made up.
+#: Whisper's first timestamp of a recording's chunk is at most this (1 s, faster-whisper's default).
+MAX_INITIAL_TIMESTAMP_INDEX = 50
+#: Words of a live piece less probable than this are noise the decoder made up.
 MIN_WORD_PROBABILITY = 0.05
+#: A chunk whose text compresses better than this is a decoder loop (faster-whisper's own test).
+LOOP_COMPRESSION_RATIO = 2.4
+#: The repetition penalty of a loop's second decode: enough to stop "1 1 1 1 …" running on, mild enough to
+#: keep a card number's real repeats most of the time.
+LOOP_REPETITION_PENALTY = 1.3
 #: faster-whisper's defaults for attaching punctuation to the word before or after it.
 PREPEND_PUNCTUATIONS = "\"'“¿([{-"
 APPEND_PUNCTUATIONS = "\"'.。,，!！?？:：”)]}、"
@@ -100,6 +115,11 @@ class DecodeItem:
     context_samples: int = 0
     #: The prefix that goes with the samples after the context.
     bare_prefix: str = ""
+    #: A chunk of a recording: decoded with `beam_size` in full, in rounds of several windows, and again
+    #: with a repetition penalty when it loops.
+    prerecorded: bool = False
+    #: The beam of a prerecorded chunk (live items use the decoder's).
+    beam_size: int = 5
 
     @property
     def duration_s(self) -> float:
@@ -131,10 +151,14 @@ class PackedDecoder:
     safely between threads.
     """
 
-    def __init__(self, model: WhisperModel | Callable[[], WhisperModel], *, beam_size: int = 5) -> None:
+    def __init__(
+        self, model: WhisperModel | Callable[[], WhisperModel], *, beam_size: int = 5, windows: int = 1
+    ) -> None:
         self._model_or_loader = model
         self._loaded: WhisperModel | None = None
         self._beam_size = beam_size
+        #: Most windows a round that starts with a recording's chunk encodes.
+        self._windows = windows
         self._silence: npt.NDArray[Any] | None = None
         self._tokenizers: dict[str, Tokenizer] = {}
 
@@ -147,49 +171,57 @@ class PackedDecoder:
         return self._loaded
 
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
-        """The items (most urgent first) that fit one window without their context; the first always goes.
+        """The items (most urgent first) that fit one round without their context; the first always goes.
 
-        At most `MAX_ITEMS` in all and `MAX_INTERIMS` interims: a round's decode time grows with its items,
-        and a final arriving meanwhile waits for the round to end. An interim never passes an older one
-        that did not fit: otherwise a long utterance's interims, the ones its words are confirmed from,
-        would wait behind shorter ones round after round, and grow longer still.
+        A round is one window, or up to `windows` when every item waiting is a recording's chunk. At most
+        `MAX_ITEMS` in all and `MAX_INTERIMS` interims: a round's decode time grows with its items, and a
+        final arriving meanwhile waits for the round to end. An interim never passes an older one that did
+        not fit: otherwise a long utterance's interims, the ones its words are confirmed from, would wait
+        behind shorter ones round after round, and grow longer still.
         """
+        windows = self._round_windows(items)
         chosen: list[int] = []
-        used = interims = 0
+        pieces: list[DecodeItem] = []
+        interims = 0
         for index, item in enumerate(items):
-            need = _placed_samples(item.bare()) + int(GAP_S * SAMPLE_RATE)
-            fits = used + need <= WINDOW_SAMPLES or not chosen
+            fits = not chosen or _pack([*pieces, item.bare()], windows) is not None
             if not item.final and (not fits or interims == MAX_INTERIMS):
                 break
             if fits:
                 chosen.append(index)
-                used += need
+                pieces.append(item.bare())
                 interims += not item.final
             if len(chosen) == MAX_ITEMS:
                 break
         return chosen
 
     def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult]]:
-        """Encode the items' window once; decode the finals, then the interims, yielding as each group ends."""
+        """Encode the items' windows once; decode the live finals, then the recordings' chunks, then the
+        interims, yielding as each group ends."""
         started = time.perf_counter()
-        pieces = _fit(items)
-        offsets, window = _layout(pieces)
-        encoded = self._encode(window)
+        pieces, places = _placed(items, self._windows)
+        encoded = self._encode(_layout(pieces, places))
         silence = self._silence_frames()
         encoded_at = time.perf_counter()
-        for final in (True, False):
-            group = [i for i, piece in enumerate(pieces) if piece.final is final]
+        for kind in ((True, False), (True, True), (False, False)):
+            group = [i for i, piece in enumerate(pieces) if (piece.final, piece.prerecorded) == kind]
             for language in sorted({pieces[i].language for i in group}):
                 same = [i for i in group if pieces[i].language == language]
-                yield from self._decode_group(same, items, pieces, encoded, silence, offsets)
+                yield from self._decode_group(same, items, pieces, encoded, silence, places)
         logger.debug(
-            "packed %d item(s) (%d final, %.1f s of audio): encode %.2f s, decode %.2f s",
+            "packed %d item(s) (%d final, %.1f s of audio) in %d window(s): encode %.2f s, decode %.2f s",
             len(pieces),
             sum(piece.final for piece in pieces),
             sum(piece.duration_s for piece in pieces),
+            len(encoded),
             encoded_at - started,
             time.perf_counter() - encoded_at,
         )
+
+    def _round_windows(self, items: Sequence[DecodeItem]) -> int:
+        """Several windows only while no live work waits: a live final arriving meanwhile waits for the
+        whole round."""
+        return self._windows if all(item.prerecorded for item in items) else 1
 
     # Steps.
 
@@ -200,23 +232,25 @@ class PackedDecoder:
         pieces: list[DecodeItem],
         encoded: npt.NDArray[Any],
         silence: npt.NDArray[Any],
-        offsets: list[int],
+        places: list[tuple[int, int]],
     ) -> Iterator[tuple[int, DecodeResult]]:
-        composites = np.stack([_composite(encoded, silence, offsets, pieces, i) for i in members])
-        results = self._decode([pieces[i] for i in members], composites, [offsets[i] for i in members])
+        composites = np.stack([_composite(encoded, silence, places, pieces, i) for i in members])
+        results = self._decode([pieces[i] for i in members], composites, [places[i][1] for i in members])
         for index, result in zip(members, results, strict=True):
             yield index, _shifted(result, items[index], pieces[index])
 
-    def _encode(self, window: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
-        """Encoder output of one window, shape (1500, d_model), on the CPU."""
-        features = self._model.feature_extractor(window, padding=0)[:, : int(WINDOW_S * 100)]
-        encoded = self._model.model.encode(_storage(features[None].astype(np.float32)), to_cpu=True)
-        frames: npt.NDArray[Any] = np.asarray(encoded)[0]
+    def _encode(self, windows: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
+        """Encoder output of each window, shape (windows, 1500, d_model), on the CPU."""
+        features = np.stack(
+            [self._model.feature_extractor(window, padding=0)[:, : int(WINDOW_S * 100)] for window in windows]
+        )
+        encoded = self._model.model.encode(_storage(features.astype(np.float32)), to_cpu=True)
+        frames: npt.NDArray[Any] = np.asarray(encoded)
         return frames
 
     def _silence_frames(self) -> npt.NDArray[Any]:
         if self._silence is None:
-            self._silence = self._encode(np.zeros(WINDOW_SAMPLES, dtype=np.float32))
+            self._silence = self._encode(np.zeros((1, WINDOW_SAMPLES), dtype=np.float32))[0]
         return self._silence
 
     def _decode(self, items: list[DecodeItem], composites: npt.NDArray[Any], offsets: list[int]) -> list[DecodeResult]:
@@ -225,16 +259,28 @@ class PackedDecoder:
         prefixes = [_prefix_tokens(tokenizer, item.prefix) for item in items]
         max_new = max(int(item.duration_s * MAX_TOKENS_PER_S) + 16 for item in items)
         max_length = min(self._model.max_length, max(len(p) + len(q) for p, q in zip(prompts, prefixes, strict=True)))
-        generated = self._model.model.generate(
-            _storage(composites),
-            [p + q for p, q in zip(prompts, prefixes, strict=True)],
-            beam_size=self._beam_width(items),
-            max_length=min(self._model.max_length, max_length + max_new),
-            return_scores=True,
-            return_no_speech_prob=True,
-            suppress_blank=True,
-            suppress_tokens=_suppressed(tokenizer),
-        )
+        settings: dict[str, Any] = {
+            "beam_size": self._beam_width(items),
+            "max_length": min(self._model.max_length, max_length + max_new),
+            "return_scores": True,
+            "return_no_speech_prob": True,
+            "suppress_blank": True,
+            "suppress_tokens": _suppressed(tokenizer),
+        }
+        if items[0].prerecorded:
+            settings["max_initial_timestamp_index"] = MAX_INITIAL_TIMESTAMP_INDEX
+        starts = [p + q for p, q in zip(prompts, prefixes, strict=True)]
+        generated = list(self._model.model.generate(_storage(composites), starts, **settings))
+        loops = [i for i, item in enumerate(items) if item.prerecorded and _loops(tokenizer, generated[i])]
+        if loops:
+            again = self._model.model.generate(
+                _storage(composites[loops]),
+                [starts[i] for i in loops],
+                repetition_penalty=LOOP_REPETITION_PENALTY,
+                **settings,
+            )
+            for i, result in zip(loops, again, strict=True):
+                generated[i] = result
         # CTranslate2 returns the forced prefix followed by the generated tokens.
         texts = [[t for t in g.sequences_ids[0] if t < tokenizer.eot] for g in generated]
         heard = [
@@ -249,19 +295,26 @@ class PackedDecoder:
             words: tuple[Word, ...] = ()
             if ok:
                 alignment, start_s = next(aligned)
-                words = _words_after_prefix(alignment, len(prefix), offset / SAMPLE_RATE - start_s, item.duration_s)
-                words = drop_repeats(item.prefix.split(), words)
+                offset_s = offset / SAMPLE_RATE - start_s
+                if item.prerecorded:  # its loops were decoded again; what is left is what Whisper heard
+                    words = _words_after_prefix(alignment, len(prefix), offset_s, item.duration_s, 0.0)
+                else:
+                    words = _words_after_prefix(alignment, len(prefix), offset_s, item.duration_s)
+                    words = drop_repeats(item.prefix.split(), words)
             if g.no_speech_prob > NO_SPEECH_PROB and words and fmean(w.confidence for w in words) < MIN_CONFIDENCE:
                 words = ()  # Whisper's "you" on silence: it doubted there was speech and is unsure of the words
             results.append(DecodeResult(words, float(g.no_speech_prob), _avg_logprob(g)))
         return results
 
     def _beam_width(self, items: list[DecodeItem]) -> int:
-        """Interims decode greedily; finals with the configured beam, narrowed when several share a decode.
+        """Interims decode greedily; live finals with the configured beam, narrowed when several share a
+        decode; a recording's chunks with their own beam.
 
         A beam's cost grows with the sequences decoded at once: when finals pile up (a busy server) each gets
         a narrower beam, and the round that holds them ends sooner, so the finals queued behind it wait less.
         """
+        if items[0].prerecorded:
+            return items[0].beam_size
         if not items[0].final:
             return 1
         return max(1, self._beam_size // len(items))
@@ -297,11 +350,16 @@ class PackedDecoder:
         return tokenizer
 
     def _prompt(self, tokenizer: Tokenizer, item: DecodeItem) -> list[int]:
-        """[<|startofprev|> hotwords] <|startoftranscript|> lang task <|notimestamps|>."""
+        """[<|startofprev|> hotwords] <|startoftranscript|> lang task [<|notimestamps|>].
+
+        A recording's chunk decodes with timestamp tokens, as faster-whisper's ``transcribe`` does: on
+        spoken digits Whisper writes them more faithfully so ("789-0" rather than "780"). The timestamps
+        are dropped; word times come from the alignment.
+        """
         half = self._model.max_length // 2 - 1
         context = tokenizer.encode(" " + item.hotwords.strip()) if item.hotwords.strip() else []
         head = [tokenizer.sot_prev, *context[-half:]] if context else []
-        return [*head, *tokenizer.sot_sequence, tokenizer.no_timestamps]
+        return [*head, *tokenizer.sot_sequence, *([] if item.prerecorded else [tokenizer.no_timestamps])]
 
 
 def _storage(array: npt.NDArray[Any]) -> Any:
@@ -338,19 +396,42 @@ def _placed_samples(item: DecodeItem) -> int:
     return min(len(item.samples), WINDOW_SAMPLES - int(GAP_S * SAMPLE_RATE))
 
 
-def _layout(items: Sequence[DecodeItem]) -> tuple[list[int], npt.NDArray[np.float32]]:
-    """Each item's sample offset in one window, and the window."""
-    window = np.zeros(WINDOW_SAMPLES, dtype=np.float32)
-    offsets = []
-    position = 0
+def _placed(items: Sequence[DecodeItem], windows: int) -> tuple[list[DecodeItem], list[tuple[int, int]]]:
+    """What to decode of each item and where: in one window with what context fits, else bare in the fewest
+    windows (up to `windows`) that hold them."""
+    pieces = _fit(items)
+    places = _pack(pieces, 1)
+    if places is not None:
+        return pieces, places
+    pieces = [item.bare() for item in items]
+    for count in range(2, windows + 1):
+        places = _pack(pieces, count)
+        if places is not None:
+            return pieces, places
+    raise ValueError("items do not fit a round's windows; plan() chooses items that do")
+
+
+def _pack(items: Sequence[DecodeItem], windows: int) -> list[tuple[int, int]] | None:
+    """(window, sample offset) of each item, each in the first window with room; None if they do not fit."""
+    used = [0] * windows
+    places = []
     for item in items:
+        need = _placed_samples(item) + int(GAP_S * SAMPLE_RATE)
+        window = next((w for w in range(windows) if used[w] + need <= WINDOW_SAMPLES), None)
+        if window is None:
+            return None
+        places.append((window, used[window]))
+        used[window] += need
+    return places
+
+
+def _layout(items: Sequence[DecodeItem], places: list[tuple[int, int]]) -> npt.NDArray[np.float32]:
+    """The windows the items are placed in, shape (windows used, `WINDOW_SAMPLES`)."""
+    windows = np.zeros((max(window for window, _ in places) + 1, WINDOW_SAMPLES), dtype=np.float32)
+    for item, (window, offset) in zip(items, places, strict=True):
         count = _placed_samples(item)
-        if position + count > WINDOW_SAMPLES:
-            raise ValueError("items do not fit one window; plan() chooses items that do")
-        window[position : position + count] = item.samples[-count:]
-        offsets.append(position)
-        position += count + int(GAP_S * SAMPLE_RATE)
-    return offsets, window
+        windows[window, offset : offset + count] = item.samples[-count:]
+    return windows
 
 
 def _frames(offset: int, item: DecodeItem) -> slice:
@@ -363,18 +444,19 @@ def _frames(offset: int, item: DecodeItem) -> slice:
 def _composite(
     encoded: npt.NDArray[Any],
     silence: npt.NDArray[Any],
-    offsets: list[int],
+    places: list[tuple[int, int]],
     items: Sequence[DecodeItem],
     index: int,
 ) -> npt.NDArray[Any]:
-    """The window's encoder output with every item but `index` replaced by encoded silence."""
-    composite = encoded.copy()
-    for other, (offset, item) in enumerate(zip(offsets, items, strict=True)):
-        if other != index:
-            frames = _frames(offset, item)
+    """The encoder output of item `index`'s window with every other item in it replaced by encoded silence."""
+    window, offset = places[index]
+    composite: npt.NDArray[Any] = encoded[window].copy()
+    for other, ((other_window, other_offset), item) in enumerate(zip(places, items, strict=True)):
+        if other != index and other_window == window:
+            frames = _frames(other_offset, item)
             composite[frames] = silence[frames]
-    own = _frames(offsets[index], items[index])
-    composite[own] = encoded[own]
+    own = _frames(offset, items[index])
+    composite[own] = encoded[window][own]
     return composite
 
 
@@ -392,6 +474,14 @@ def _avg_logprob(result: Any) -> float:
     """faster-whisper's ``avg_logprob``: CTranslate2's length-normalized score over the tokens and EOT."""
     length = len(result.sequences_ids[0])
     return float(result.scores[0]) * length / (length + 1)
+
+
+def _loops(tokenizer: Tokenizer, generated: Any) -> bool:
+    """Whether a decode's text compresses as well as a loop's (faster-whisper's test)."""
+    from faster_whisper.transcribe import get_compression_ratio
+
+    text = tokenizer.decode([t for t in generated.sequences_ids[0] if t < tokenizer.eot])
+    return bool(text.strip()) and get_compression_ratio(text) > LOOP_COMPRESSION_RATIO
 
 
 def _heard_nothing(generated: Any) -> bool:
@@ -421,12 +511,18 @@ def _key(word: Word | str) -> str:
 
 
 def _words_after_prefix(
-    alignment: list[dict[str, Any]], prefix_tokens: int, offset_s: float, duration_s: float
+    alignment: list[dict[str, Any]],
+    prefix_tokens: int,
+    offset_s: float,
+    duration_s: float,
+    min_probability: float = MIN_WORD_PROBABILITY,
 ) -> tuple[Word, ...]:
     """The aligned words whose first token comes after the prefix, timed from the item's start.
 
     Words the alignment puts wholly after the item's audio, or that Whisper barely believes in, are
-    hallucinations (typically a repeat of the text before them, decoded from the trailing silence).
+    hallucinations (typically a repeat of the text before them, decoded from the trailing silence of a
+    live piece). A recording's chunk keeps every word that lies in its audio, as faster-whisper does:
+    a beam search's word may be right at a low probability ("I live at", "live" at 0.006).
     """
     from faster_whisper.transcribe import merge_punctuations
 
@@ -440,7 +536,7 @@ def _words_after_prefix(
         if not word["word"].strip() or word["first_token"] < prefix_tokens:
             continue
         start, end = float(word["start"]) - offset_s, float(word["end"]) - offset_s
-        if start >= duration_s - ALIGN_SLACK_S or end <= 0 or word["probability"] < MIN_WORD_PROBABILITY:
+        if start >= duration_s - ALIGN_SLACK_S or end <= 0 or word["probability"] < min_probability:
             continue
         start = min(max(start, 0.0), duration_s)
         end = min(max(end, start), duration_s)

@@ -1,21 +1,31 @@
-"""The recognizer interface, and its faster-whisper implementation."""
+"""The recognizer interface, and its implementation on the packed decoder the live path uses.
+
+A recording is cut at its pauses into chunks of up to one Whisper window (`CHUNK_S`), and the chunks are
+decoded as `DecodeItem`s of the shared `PackedDecoder`, through the shared scheduler: the chunks of one
+recording, of concurrent requests and of live streams share encoder windows and decoder batches, each at
+its priority. Chunks without context decode better than faster-whisper's window-by-window ``transcribe``
+on long-form speech (bench/prerecorded.py), and several decode in one pass.
+"""
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Iterable, Iterator
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from openlisten.engine.packed_decoder import GAP_S, WINDOW_S, DecodeItem, DecodeResult
+from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
 from openlisten.engine.types import Segment, Word
-from openlisten.engine.vad_regions import SAMPLE_RATE, SpeechRegion, clip_to_speech, speech_regions
+from openlisten.engine.vad_regions import SAMPLE_RATE, SpeechRegion, clip_to_speech, speech_pieces, speech_regions
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
 
-__all__ = ["LanguageDetector", "Recognition", "RecognitionOptions", "Recognizer", "WhisperRecognizer"]
+__all__ = ["ChunkedRecognizer", "LanguageDetector", "Recognition", "RecognitionOptions", "Recognizer"]
 
 
 @dataclass(frozen=True)
@@ -26,10 +36,6 @@ class RecognitionOptions:
     language: str | None = "en"
     #: Beam width; 1 is greedy.
     beam_size: int = 5
-    #: Skip non-speech with the Silero VAD before decoding (avoids hallucinations on silence and noise).
-    vad_filter: bool = True
-    #: Text that primes the decoder (Whisper's ``initial_prompt``).
-    initial_prompt: str | None = None
     #: Terms that bias the decoder (faster-whisper's ``hotwords``).
     hotwords: str | None = None
 
@@ -46,7 +52,11 @@ class Recognition:
 
 
 class Recognizer(Protocol):
-    """What the pipeline needs from a speech recognizer."""
+    """What the pipeline needs from a speech recognizer.
+
+    Called from the request's own thread, never from the scheduler's worker: a recognizer schedules its
+    model work itself.
+    """
 
     def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
         """Recognize mono float32 16 kHz `samples`."""
@@ -62,83 +72,94 @@ class LanguageDetector(Protocol):
         ...
 
 
-#: A segment whose text compresses better than this is a decoder loop (faster-whisper's own test).
-LOOP_COMPRESSION_RATIO = 2.4
-#: The repetition penalty of a loop's second, deterministic decode: enough to stop "1 1 1 1 …" running on,
-#: mild enough to keep a card number's real repeats most of the time.
-LOOP_REPETITION_PENALTY = 1.3
+#: Longest chunk: one window, less the gap the packed decoder keeps after each piece.
+CHUNK_S = WINDOW_S - GAP_S
+#: Audio kept around each chunk's speech, so no word onset or tail is cut off.
+CHUNK_PAD_S = 0.2
+#: Chunks submitted ahead of the one being waited for: enough to fill the decoder's rounds, few enough
+#: that concurrent requests and live work interleave with a long recording's.
+CHUNKS_AHEAD = 16
 
 
-class WhisperRecognizer:
-    """A faster-whisper model behind the `Recognizer` interface.
+class ChunkedRecognizer:
+    """Recognizes recordings in chunks cut at pauses, decoded by a shared packed decoder (a `BatchRunner`).
 
-    Decoding is deterministic: the same audio gives the same text. faster-whisper's default answer to a
-    window that loops (text that compresses too well, typically a run of repeated digits) is to sample it
-    again at rising temperatures, so a card number could be redacted in one run and come out differently
-    in the next. Here every window decodes at temperature 0, and a segment that loops is decoded once more,
-    alone and still greedily, with a repetition penalty.
+    Decoding is deterministic: the same audio gives the same text. faster-whisper's answer to a window that
+    loops (typically a run of repeated digits) is to sample it again at rising temperatures, so a card number
+    could be redacted in one run and come out differently in the next; here every chunk decodes at
+    temperature 0, and one that loops is decoded again with a repetition penalty (`PackedDecoder`).
     """
 
-    def __init__(self, model: WhisperModel) -> None:
-        self.model = model
+    def __init__(
+        self,
+        decoder: BatchRunner[DecodeItem, DecodeResult],
+        scheduler: Scheduler,
+        model: Callable[[], WhisperModel],
+    ) -> None:
+        self.decoder = decoder
+        self.scheduler = scheduler
+        self._model = model
 
     def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
-        segments, info = self._transcribe(samples, options)
-        regions = speech_regions(samples) if options.vad_filter else []
+        regions = self.scheduler.run(Priority.PRERECORDED, lambda: speech_regions(samples, CHUNK_S))
+        language, probability = options.language, 1.0
+        if language is None:
+            language, probability = max(self.language_probabilities(samples), key=lambda pair: pair[1])
+        chunks = speech_pieces(regions, len(samples), CHUNK_S, CHUNK_PAD_S)
+        items = [
+            DecodeItem(
+                samples[first:last],
+                hotwords=options.hotwords or "",
+                language=language,
+                final=True,
+                prerecorded=True,
+                beam_size=options.beam_size,
+            )
+            for first, last in chunks
+        ]
         return Recognition(
-            segments=(_segment(s, regions) for s in self._unlooped(segments, samples, options) if s.words),
-            duration_s=info.duration,
-            language=info.language,
-            language_probability=info.language_probability,
+            segments=self._segments(items, chunks, regions),
+            duration_s=len(samples) / SAMPLE_RATE,
+            language=language,
+            language_probability=probability,
         )
 
-    def _transcribe(self, samples: np.ndarray, options: RecognitionOptions, **overrides: object) -> tuple[Any, Any]:
-        settings: dict[str, Any] = {
-            "language": options.language,
-            "beam_size": options.beam_size,
-            "vad_filter": options.vad_filter,
-            "word_timestamps": True,
-            "condition_on_previous_text": False,
-            "initial_prompt": options.initial_prompt,
-            "hotwords": options.hotwords,
-            "temperature": 0.0,
-        }
-        return self.model.transcribe(samples, **(settings | overrides))  # type: ignore[no-any-return]
-
-    def _unlooped(self, segments: Iterable[Any], samples: np.ndarray, options: RecognitionOptions) -> Iterator[Any]:
-        """The segments, each one that loops replaced by a second decode of its audio with a repetition penalty."""
-        for segment in segments:
-            if segment.compression_ratio <= LOOP_COMPRESSION_RATIO:
-                yield segment
-                continue
-            first, last = int(segment.start * SAMPLE_RATE), int(segment.end * SAMPLE_RATE)
-            again, _ = self._transcribe(
-                samples[first:last], options, repetition_penalty=LOOP_REPETITION_PENALTY, vad_filter=False
-            )
-            yield from (_shifted(s, segment.start) for s in again)
-
     def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
-        # The speech parts only, as transcribe() itself detects languages; up to 3 windows of 30 s.
-        _, _, probabilities = self.model.detect_language(samples, vad_filter=True, language_detection_segments=3)
-        return [(code, float(p)) for code, p in probabilities]
+        # The speech parts only, as faster-whisper's transcribe() detects languages; up to 3 windows of 30 s.
+        def detect() -> list[tuple[str, float]]:
+            _, _, found = self._model().detect_language(samples, vad_filter=True, language_detection_segments=3)
+            return [(code, float(p)) for code, p in found]
+
+        return self.scheduler.run(Priority.PRERECORDED, detect)
+
+    def _segments(
+        self, items: Sequence[DecodeItem], chunks: Sequence[tuple[int, int]], regions: list[SpeechRegion]
+    ) -> Iterator[Segment]:
+        """One segment per chunk that holds words, in order, with `CHUNKS_AHEAD` chunks submitted ahead."""
+        waiting: deque[Future[DecodeResult]] = deque()
+        submitted = 0
+        try:
+            for index, (first, last) in enumerate(chunks):
+                while submitted < min(len(items), index + CHUNKS_AHEAD):
+                    waiting.append(self.scheduler.submit_batch(self.decoder, Priority.PRERECORDED, items[submitted]))
+                    submitted += 1
+                result = waiting.popleft().result()
+                if result.words:
+                    yield _segment(result, first / SAMPLE_RATE, last / SAMPLE_RATE, regions)
+        finally:  # a request given up (client gone) leaves no chunk behind to decode
+            for future in waiting:
+                future.cancel()
 
 
-def _shifted(segment: Any, offset_s: float) -> Any:
-    """A segment of a clip starting `offset_s` into the audio, in the audio's times."""
-    words = [dataclasses.replace(w, start=w.start + offset_s, end=w.end + offset_s) for w in segment.words or []]
-    return dataclasses.replace(segment, start=segment.start + offset_s, end=segment.end + offset_s, words=words)
-
-
-def _segment(segment: object, regions: list[SpeechRegion]) -> Segment:
+def _segment(result: DecodeResult, start_s: float, end_s: float, regions: list[SpeechRegion]) -> Segment:
+    """A chunk's words, in the recording's times and clipped to its speech."""
     words = [
-        Word(text=w.word, start_s=float(w.start), end_s=float(w.end), confidence=float(w.probability))
-        for w in segment.words  # type: ignore[attr-defined]
+        Word(w.text, round(w.start_s + start_s, 3), round(w.end_s + start_s, 3), w.confidence) for w in result.words
     ]
-    words = clip_to_speech(words, regions) if regions else words
     return Segment(
-        words=tuple(words),
-        start_s=float(segment.start),  # type: ignore[attr-defined]
-        end_s=float(segment.end),  # type: ignore[attr-defined]
-        avg_logprob=float(segment.avg_logprob),  # type: ignore[attr-defined]
-        no_speech_prob=float(segment.no_speech_prob),  # type: ignore[attr-defined]
+        words=tuple(clip_to_speech(words, regions)),
+        start_s=start_s,
+        end_s=end_s,
+        avg_logprob=result.avg_logprob,
+        no_speech_prob=result.no_speech_prob,
     )

@@ -40,17 +40,24 @@ class Samples(Protocol):
     def __getitem__(self, key: slice, /) -> np.ndarray: ...
 
 
-def speech_regions(samples: Samples) -> list[SpeechRegion]:
-    """(start_s, end_s) of each stretch of speech in mono 16 kHz `samples`, read a block at a time."""
+def speech_regions(samples: Samples, max_region_s: float = float("inf")) -> list[SpeechRegion]:
+    """(start_s, end_s) of each stretch of speech in mono 16 kHz `samples`, read a block at a time.
+
+    A stretch longer than `max_region_s` is split at its last short pause before that length (Silero's
+    ``max_speech_duration_s``), or where it must be if it has none.
+    """
     from faster_whisper.vad import VadOptions, get_speech_timestamps
 
-    options = VadOptions(min_silence_duration_ms=MIN_SILENCE_MS, speech_pad_ms=SPEECH_PAD_MS)
+    options = VadOptions(
+        min_silence_duration_ms=MIN_SILENCE_MS, speech_pad_ms=SPEECH_PAD_MS, max_speech_duration_s=max_region_s
+    )
     regions: list[SpeechRegion] = []
     for first in range(0, len(samples), VAD_BLOCK_SAMPLES):
         block = np.asarray(samples[first : first + VAD_BLOCK_SAMPLES], dtype=np.float32)
         for found in get_speech_timestamps(block, options):
             start, end = (first + found["start"]) / SAMPLE_RATE, (first + found["end"]) / SAMPLE_RATE
-            if regions and start - regions[-1][1] < MIN_SILENCE_MS / 1000:  # one region cut by the block edge
+            cut_by_block = regions and start - regions[-1][1] < MIN_SILENCE_MS / 1000
+            if cut_by_block and end - regions[-1][0] <= max_region_s:
                 start = regions.pop()[0]
             regions.append((start, end))
     return regions

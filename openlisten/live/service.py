@@ -1,7 +1,7 @@
 """`LiveService`: what every live connection of a server shares.
 
-The shared scheduler and models (the same ones prerecorded requests use) and one packed decoder per
-model, so the work of every session on a model packs into the same windows. (The cap on live sessions,
+The transcriber's scheduler, models and packed decoders (one per model, the same ones recordings are
+decoded by), so the work of every session and request on a model packs into the same windows. (The cap on live sessions,
 `Settings.max_live_sessions`, is ``api/limits.py``'s.)
 """
 
@@ -12,10 +12,9 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from openlisten.config import Settings
-from openlisten.engine.models import ModelManager, ModelSpec
-from openlisten.engine.packed_decoder import DecodeItem, DecodeResult, PackedDecoder
-from openlisten.engine.scheduler import BatchRunner, Scheduler
+from openlisten.engine.models import ModelSpec
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
+from openlisten.engine.scheduler import BatchRunner
 from openlisten.errors import InvalidParameter
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
@@ -24,6 +23,7 @@ from openlisten.transcript import ModelInfo
 
 if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
+    from openlisten.transcriber import Transcriber
 
 __all__ = ["LiveService"]
 
@@ -37,20 +37,18 @@ class LiveService:
 
     def __init__(
         self,
-        settings: Settings,
-        models: ModelManager,
-        scheduler: Scheduler,
+        transcriber: Transcriber,
         *,
         decoder_for: DecoderFactory | None = None,
         detector_factory: Callable[[], SpeechDetector] = SileroDetector,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
-        self.settings = settings
-        self.models = models
-        self.scheduler = scheduler
+        self.settings = transcriber.settings
+        self.models = transcriber.models
+        self.scheduler = transcriber.scheduler
         self.detector_factory = detector_factory
         self.idle_timeout_s = idle_timeout_s
-        self._decoder_for = decoder_for or self._packed_decoder
+        self._decoder_for = decoder_for or transcriber.decoder
         self._decoders: dict[str, BatchRunner[DecodeItem, DecodeResult]] = {}
 
     def open(self, options: LiveOptions) -> tuple[LiveSession, ModelSpec]:
@@ -82,9 +80,6 @@ class LiveService:
     def model_info(spec: ModelSpec) -> ModelInfo:
         """What Results and Metadata say about the model."""
         return ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper")
-
-    def _packed_decoder(self, spec: ModelSpec) -> PackedDecoder:
-        return PackedDecoder(lambda: self.models.load(spec), beam_size=self.settings.live_beam_size)
 
 
 def _language(options: LiveOptions, spec: ModelSpec) -> str:

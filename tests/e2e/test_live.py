@@ -313,9 +313,7 @@ def small_server() -> Iterator[LiveServer]:
     settings = Settings(api_keys=[API_KEY], max_live_sessions=1)
     app = create_app(settings)
     services = app.state.services
-    app.state.live = LiveService(
-        settings, services.transcriber.models, services.transcriber.scheduler, idle_timeout_s=1.5
-    )
+    app.state.live = LiveService(services.transcriber, idle_timeout_s=1.5)
     server, stop = serve_in_thread(settings, app)
     yield server
     stop()

@@ -36,6 +36,32 @@ def test_plan_fills_one_window_most_urgent_first() -> None:
     assert len(decoder.plan(finals)) == packed_decoder.MAX_ITEMS
 
 
+def chunk(seconds: float) -> DecodeItem:
+    """A recording's chunk."""
+    return DecodeItem(np.zeros(int(seconds * RATE), dtype=np.float32), final=True, prerecorded=True)
+
+
+def test_recordings_chunks_fill_several_windows_while_no_live_work_waits() -> None:
+    decoder = PackedDecoder(lambda: pytest.fail("planning needs no model"), windows=3)  # type: ignore[arg-type, return-value]
+    chunks = [chunk(20), chunk(20), chunk(5), chunk(20), chunk(20)]
+    # 20.5 s in each of three windows, and the 5 s chunk beside the first.
+    assert decoder.plan(chunks) == [0, 1, 2, 3]
+    # Live work waiting (here an interim after a chunk that has waited long): one window only.
+    assert decoder.plan([*chunks[:2], item(1)]) == [0, 2]
+    assert PackedDecoder(lambda: pytest.fail("no model"), windows=1).plan(chunks) == [0, 2]  # type: ignore[arg-type, return-value]
+
+
+def test_a_round_takes_the_fewest_windows_that_hold_it() -> None:
+    pieces, places = packed_decoder._placed([chunk(20), chunk(20), chunk(5)], 3)
+    assert places == [(0, 0), (1, 0), (0, int(20.5 * RATE))]
+    assert [len(p.samples) for p in pieces] == [20 * RATE, 20 * RATE, 5 * RATE]
+    with_context = [item(5, final=True, context_s=5)]
+    pieces, places = packed_decoder._placed(with_context, 3)
+    assert places == [(0, 0)] and pieces[0].context_samples  # one window: context goes along
+    with pytest.raises(ValueError):
+        packed_decoder._placed([chunk(20)] * 3, 2)
+
+
 def test_context_is_dropped_when_the_window_is_full() -> None:
     with_context = [item(5, final=True, context_s=5), item(5, context_s=5), item(5, context_s=5)]
     pieces = packed_decoder._fit(with_context)

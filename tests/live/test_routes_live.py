@@ -37,9 +37,7 @@ def make_app(idle_timeout_s: float = 10.0, **settings: Any) -> FastAPI:
     app = create_app(config)
     services = app.state.services
     app.state.live = LiveService(
-        config,
-        services.transcriber.models,
-        services.transcriber.scheduler,
+        services.transcriber,
         decoder_for=lambda spec: FakePackedDecoder("hello there world"),
         detector_factory=EnergyDetector,
         idle_timeout_s=idle_timeout_s,

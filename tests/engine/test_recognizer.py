@@ -1,0 +1,41 @@
+"""Recordings cut at pauses into chunks and decoded by the shared packed decoder (here a fake one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from openlisten.api.app import create_app
+from openlisten.audio import decode_audio
+from openlisten.config import Settings
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
+from openlisten.engine.recognizer import CHUNK_S, ChunkedRecognizer, RecognitionOptions
+from openlisten.engine.scheduler import Scheduler
+from openlisten.transcriber import Transcriber
+from tests.conftest import EVAL
+
+
+def test_a_recording_is_decoded_in_chunks_cut_at_pauses_in_order() -> None:
+    samples = decode_audio((EVAL / "derived" / "long" / "pub_long_00.wav").read_bytes()).samples[0]
+    fake = FakePackedDecoder("hello world")
+    recognizer = ChunkedRecognizer(fake, Scheduler(), lambda: pytest.fail("a given language needs no detection"))
+    recognition = recognizer.recognize(samples, RecognitionOptions(language="en", beam_size=3, hotwords="Chinese"))
+    segments = list(recognition.segments)
+    items = [item for run in fake.runs for item in run]
+    assert len(segments) == len(items) >= 4  # two minutes of speech, a window at most per chunk
+    assert all(item.prerecorded and item.final and item.beam_size == 3 for item in items)
+    assert all(item.hotwords == "Chinese" and item.duration_s <= CHUNK_S for item in items)
+    starts = [segment.start_s for segment in segments]
+    assert starts == sorted(starts) and segments[-1].end_s <= recognition.duration_s
+    assert all(s.start_s <= w.start_s <= w.end_s <= s.end_s for s in segments for w in s.words)
+
+
+def test_recordings_and_live_streams_share_one_decoder_per_model(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path)
+    transcriber = Transcriber(settings)
+    spec = transcriber.models.resolve("nova-3")
+    assert transcriber.decoder(spec) is transcriber.decoder(spec)
+    assert transcriber.recognizer(spec).decoder is transcriber.decoder(spec)  # type: ignore[attr-defined]
+    app = create_app(settings, transcriber=transcriber)
+    assert app.state.live.decoder(spec) is transcriber.decoder(spec)
