@@ -76,7 +76,7 @@ async def stream(
     session, spec = service.open(options)
     await asyncio.to_thread(service.models.load, spec)  # before the audio's clock starts
     driver = SessionDriver(session, service.scheduler, service.decoder(spec))
-    context = LiveContext(str(uuid.uuid4()), now_rfc3339(), service.model_info(spec), options.listen.extra)
+    context = LiveContext(str(uuid.uuid4()), now_rfc3339(), spec.info, options.listen.extra)
 
     async def send() -> None:
         async for piece in audio:

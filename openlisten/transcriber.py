@@ -37,12 +37,12 @@ from openlisten.features.utterances import split_utterances
 from openlisten.features.vocabulary import hotwords
 from openlisten.memory import released_after
 from openlisten.options import ListenOptions
-from openlisten.transcript import ChannelTranscript, DiarizeInfo, ModelInfo, Transcript, now_rfc3339
+from openlisten.transcript import ChannelTranscript, DiarizeInfo, Transcript, now_rfc3339
 
 if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
 
-__all__ = ["ProgressCallback", "Transcriber"]
+__all__ = ["ProgressCallback", "Transcriber", "whisper_language"]
 
 #: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
 ProgressCallback = Callable[[float, float], None]
@@ -116,7 +116,7 @@ class Transcriber:
         """Transcribe encoded audio `data` as `options` ask."""
         created = now_rfc3339()
         spec = self.models.resolve(options.model)
-        language = _whisper_language(options, spec)
+        language = whisper_language(options, spec)
         audio = decode_audio(data, _raw_format(options), limits=self.settings.audio_limits())
         with released_after(large=audio.duration_s * audio.channels > _RELEASE_AFTER_S):
             return self._transcribe_audio(data, audio, options, spec, language, created, request_id, progress)
@@ -157,7 +157,7 @@ class Transcriber:
             created=created,
             duration_s=round(audio.duration_s, 6),
             channels=audio.channels,
-            model=ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper"),
+            model=spec.info,
             results=results,
             utterances=utterances,
             tags=options.tag,
@@ -251,7 +251,7 @@ def _raw_format(options: ListenOptions) -> RawFormat | None:
     return RawFormat(options.encoding, options.sample_rate, options.channels)
 
 
-def _whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
+def whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
     """The language code Whisper decodes in; None lets a multilingual model detect it."""
     primary = options.language.split("-")[0].lower()
     if spec.english_only:

@@ -68,7 +68,7 @@ async def listen_live(websocket: WebSocket) -> None:
         context = LiveContext(
             request_id_of(websocket),
             now_rfc3339(),
-            live.model_info(spec),
+            spec.info,
             options.listen.extra,
             diarize_info=None if embedder is None else DiarizeInfo(embedder.uuid, LIVE_ARCH),
         )

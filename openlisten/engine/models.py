@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from openlisten.errors import InternalError, InvalidParameter
+from openlisten.transcript import ModelInfo
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
@@ -49,6 +50,11 @@ class ModelSpec:
     def english_only(self) -> bool:
         """Whisper ``*.en`` models transcribe English only."""
         return os.path.basename(self.source.rstrip("/")).endswith(".en") or self.source == BUNDLED_MODEL
+
+    @property
+    def info(self) -> ModelInfo:
+        """What responses' metadata and live Results say about the model, REST and live alike."""
+        return ModelInfo(uuid=self.uuid, name=self.name, version=self.source, arch="whisper")
 
 
 class ModelManager:

@@ -269,7 +269,10 @@ class PackedDecoder:
         }
         if items[0].prerecorded:
             settings["max_initial_timestamp_index"] = MAX_INITIAL_TIMESTAMP_INDEX
-        starts = [p + q for p, q in zip(prompts, prefixes, strict=True)]
+        starts = [
+            [*p, *_start_timestamp(tokenizer, item, offset), *q]
+            for p, q, item, offset in zip(prompts, prefixes, items, offsets, strict=True)
+        ]
         generated = list(self._model.model.generate(_storage(composites), starts, **settings))
         loops = [i for i, item in enumerate(items) if item.prerecorded and _loops(tokenizer, generated[i])]
         if loops:
@@ -288,7 +291,8 @@ class PackedDecoder:
             for text, prefix, g in zip(texts, prefixes, generated, strict=True)
         ]
         rows = [i for i, ok in enumerate(heard) if ok]
-        spans = [_frames(offsets[i], items[i]) for i in rows]
+        # Aligned from the piece's first frame: DTW squeezes the first word into whatever frames lie before it.
+        spans = [slice(offsets[i] * FRAMES_PER_S // SAMPLE_RATE, _frames(offsets[i], items[i]).stop) for i in rows]
         aligned = iter(self._align(tokenizer, composites[rows], [texts[i] for i in rows], spans))
         results = []
         for item, offset, prefix, g, ok in zip(items, offsets, prefixes, generated, heard, strict=True):
@@ -460,6 +464,13 @@ def _composite(
     return composite
 
 
+def _start_timestamp(tokenizer: Tokenizer, item: DecodeItem, offset: int) -> list[int]:
+    """A recording's chunk starts where it lies in its window: its first timestamp token, forced."""
+    if not item.prerecorded:
+        return []
+    return [tokenizer.timestamp_begin + round(offset * FRAMES_PER_S / SAMPLE_RATE)]
+
+
 def _prefix_tokens(tokenizer: Tokenizer, prefix: str) -> list[int]:
     return tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
 
@@ -519,7 +530,7 @@ def _words_after_prefix(
 ) -> tuple[Word, ...]:
     """The aligned words whose first token comes after the prefix, timed from the item's start.
 
-    Words the alignment puts wholly after the item's audio, or that Whisper barely believes in, are
+    Words the alignment puts after the item's audio, or that Whisper barely believes in, are
     hallucinations (typically a repeat of the text before them, decoded from the trailing silence of a
     live piece). A recording's chunk keeps every word that lies in its audio, as faster-whisper does:
     a beam search's word may be right at a low probability ("I live at", "live" at 0.006).
@@ -536,8 +547,8 @@ def _words_after_prefix(
         if not word["word"].strip() or word["first_token"] < prefix_tokens:
             continue
         start, end = float(word["start"]) - offset_s, float(word["end"]) - offset_s
-        if start >= duration_s - ALIGN_SLACK_S or end <= 0 or word["probability"] < min_probability:
-            continue
+        if start >= duration_s - ALIGN_SLACK_S or word["probability"] < min_probability:
+            continue  # a word aligned before the audio is still one Whisper heard in it: it is kept at its start
         start = min(max(start, 0.0), duration_s)
         end = min(max(end, start), duration_s)
         words.append(Word(word["word"].strip(), round(start, 3), round(end, 3), float(word["probability"])))

@@ -9,6 +9,7 @@ on long-form speech (bench/prerecorded.py), and several decode in one pass.
 
 from __future__ import annotations
 
+import dataclasses
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future
@@ -76,6 +77,10 @@ class LanguageDetector(Protocol):
 CHUNK_S = WINDOW_S - GAP_S
 #: Audio kept around each chunk's speech, so no word onset or tail is cut off.
 CHUNK_PAD_S = 0.2
+#: Seconds of speech after a chunk's last word that are decoded again (a word's tail is shorter).
+MIN_UNHEARD_S = 0.5
+#: Most times the rest of one chunk is decoded again.
+MAX_TAIL_DECODES = 2
 #: Chunks submitted ahead of the one being waited for: enough to fill the decoder's rounds, few enough
 #: that concurrent requests and live work interleave with a long recording's.
 CHUNKS_AHEAD = 16
@@ -144,11 +149,34 @@ class ChunkedRecognizer:
                     waiting.append(self.scheduler.submit_batch(self.decoder, Priority.PRERECORDED, items[submitted]))
                     submitted += 1
                 result = waiting.popleft().result()
-                if result.words:
+                for _ in range(MAX_TAIL_DECODES + 1):
+                    if not result.words:
+                        break
                     yield _segment(result, first / SAMPLE_RATE, last / SAMPLE_RATE, regions)
+                    rest = _unheard_tail(result, first, last, regions)
+                    if rest is None:
+                        break
+                    first = rest
+                    tail = dataclasses.replace(items[index], samples=items[index].samples[-(last - first) :])
+                    result = self.scheduler.submit_batch(self.decoder, Priority.PRERECORDED, tail).result()
         finally:  # a request given up (client gone) leaves no chunk behind to decode
             for future in waiting:
                 future.cancel()
+
+
+def _unheard_tail(result: DecodeResult, first: int, last: int, regions: list[SpeechRegion]) -> int | None:
+    """Where the speech left after a chunk's last word starts, when the decode stopped short of it.
+
+    Whisper may end a window's text before the window's end (in timestamp mode it leaves an unfinished
+    sentence to the next window, which faster-whisper's ``transcribe`` seeks to); a chunk has no next
+    window, so that speech is decoded again on its own.
+    """
+    heard_s = first / SAMPLE_RATE + result.words[-1].end_s
+    end_s = last / SAMPLE_RATE
+    unheard = sum(max(0.0, min(end, end_s) - max(start, heard_s)) for start, end in regions)
+    if unheard < MIN_UNHEARD_S:
+        return None
+    return int(heard_s * SAMPLE_RATE)
 
 
 def _segment(result: DecodeResult, start_s: float, end_s: float, regions: list[SpeechRegion]) -> Segment:

@@ -54,6 +54,10 @@ _CONTEXT = {
 }
 _CONTEXT |= {"cvv": "CVV", "cvc": "CVV", "cv": "CVV", "security": "CVV"}
 _CONTEXT |= dict.fromkeys(("card", "credit", "debit", "visa", "mastercard", "amex", "discover"), "CREDIT_CARD")
+_CONTEXT |= {"ssn": "SSN", "social": "SSN"}
+#: Digits after "social security (number)" or "ssn" taken for (part of) an SSN: the recognizer may lose the
+#: first digits of one, and the rest must not leak.
+_MIN_SSN_CONTEXT_DIGITS = 3
 #: Digits after a card word taken for (part of) a card number: the recognizer often loses some of a long
 #: run of repeated digits ("four one one one…" heard as "four one one"), and what is left must not leak.
 _MIN_CARD_CONTEXT_DIGITS = 3
@@ -197,7 +201,7 @@ def _candidates(words: Sequence[TranscriptWord], span: _Span) -> list[str]:
     # ones right after a card word.
     if count >= 13 or (context == "CREDIT_CARD" and count >= _MIN_CARD_CONTEXT_DIGITS):
         labels.append("CREDIT_CARD")
-    if count == 9:
+    if count == 9 or (context == "SSN" and count >= _MIN_SSN_CONTEXT_DIGITS):
         labels.append("SSN")
     if count in (7, 10) or (count == 11 and span.digits.startswith("1")):
         labels.append("PHONE_NUMBER")
@@ -224,9 +228,12 @@ def _near_card(words: Sequence[TranscriptWord], span: _Span) -> bool:
 
 def _context(before: Sequence[TranscriptWord]) -> str | None:
     """The type the nearest cue word before a span names ("expires", "cvv", "card"), in the same sentence."""
-    for word in reversed(before):
+    for index in reversed(range(len(before))):
+        word = before[index]
         if any(mark in edges(word.punctuated_word)[2] for mark in ".?!"):
             return None
+        if word.word == "security" and index and before[index - 1].word == "social":
+            return "SSN"  # not a card's security code
         if word.word in _CONTEXT:
             return _CONTEXT[word.word]
     return None
@@ -283,8 +290,12 @@ def _middle(word: TranscriptWord) -> float:
 
 
 def _open(words: Sequence[TranscriptWord], span: _Span) -> bool:
-    """Whether a run of digits ends the words with no sentence end: the speaker may still be saying it."""
-    return span.end == len(words) and not any(mark in edges(words[-1].punctuated_word)[2] for mark in _RUN_ENDS)
+    """Whether a run of digits ends an interim's words: the speaker may still be saying it.
+
+    A full stop after it proves nothing: Whisper ends the text of unfinished audio with one too ("my social
+    security number is nine.").
+    """
+    return span.end == len(words)
 
 
 def _says_digits(word: str, first: bool) -> bool:

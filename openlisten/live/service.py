@@ -19,11 +19,10 @@ from openlisten.errors import InvalidParameter
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
 from openlisten.live.vad import SileroDetector, SpeechDetector
-from openlisten.transcript import ModelInfo
+from openlisten.transcriber import Transcriber, whisper_language
 
 if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
-    from openlisten.transcriber import Transcriber
 
 __all__ = ["LiveService"]
 
@@ -76,21 +75,10 @@ class LiveService:
             return None
         return await asyncio.to_thread(self.models.speaker_encoder)
 
-    @staticmethod
-    def model_info(spec: ModelSpec) -> ModelInfo:
-        """What Results and Metadata say about the model."""
-        return ModelInfo(uuid=spec.uuid, name=spec.name, version=spec.source, arch="whisper")
-
 
 def _language(options: LiveOptions, spec: ModelSpec) -> str:
-    """The Whisper language code a live stream decodes in."""
-    language = options.listen.language
-    primary = language.split("-")[0].lower()
-    if spec.english_only and primary != "en":
-        raise InvalidParameter(
-            f"language {language!r} is not available with model {spec.name!r}, "
-            f"which runs the English-only {spec.source}"
-        )
-    if primary == "multi" or options.listen.detect_language:
+    """The Whisper language code a live stream decodes in (as a recording's, but never detected)."""
+    language = whisper_language(options.listen, spec)
+    if language is None or options.listen.detect_language:
         raise InvalidParameter("language detection is not available on live streams; set language, e.g. language=en")
-    return primary
+    return language

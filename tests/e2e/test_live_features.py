@@ -55,8 +55,10 @@ def test_redaction_counts_placeholders_through_the_session(client: DeepgramClien
     heard = stream_sync(client, said(mine, hers), speed=4.0, redact="ssn", punctuate=True, interim_results=True)
     assert_well_ordered(heard)
     first, second = spoken_finals(heard)
-    assert first[0].rstrip(".") == "My social security number is [SSN_1]"
-    assert second[0].rstrip(".") == "My social security number is [SSN_2]"
+    # Whisper's words around the number vary with how decodes were packed ("Social security…", a digit
+    # lost); the numbering and the redaction do not.
+    assert first[0].rstrip(".").endswith("ecurity number is [SSN_1]")
+    assert second[0].rstrip(".").endswith("ecurity number is [SSN_2]")
     assert [w.word for w in second[1]][-1] == "[SSN_2]"
     digits = {"zero", "oh", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"}
     for message in heard.of(ListenV1Results):  # interims too: no digit of a number ever leaves the server

@@ -148,3 +148,18 @@ def test_silence_and_noise_give_no_words(decoder: PackedDecoder) -> None:
     hum = (0.1 * np.sin(2 * np.pi * 120 * np.arange(2 * RATE) / RATE)).astype(np.float32)
     results = run(decoder, [DecodeItem(np.zeros(2 * RATE, np.float32), final=True), DecodeItem(noise), DecodeItem(hum)])
     assert [r.words for r in results] == [(), (), ()]
+
+
+@pytest.mark.parametrize("prerecorded", [True, False], ids=["recording", "live"])
+def test_a_piece_packed_after_another_keeps_its_first_words(decoder: PackedDecoder, prerecorded: bool) -> None:
+    """Whisper must start where the piece lies in the window (a recording's chunk decodes with timestamps),
+    and the alignment squeezes a first word into the frames before the piece: it is kept, not dropped."""
+    first, second = (
+        decode_audio((EVAL / "data" / "ljspeech" / f"LJ001-000{n}.wav").read_bytes()).mixed() for n in (4, 5)
+    )
+    pieces = [DecodeItem(samples, final=True, prerecorded=prerecorded) for samples in (first, second)]
+    _, after = run(decoder, pieces)
+    heard = words_of(" ".join(w.text for w in after.words))
+    assert heard[:4] == ["the", "invention", "of", "movable"]
+    assert heard[-3:] == ["art", "of", "printing"]
+    assert all(0 <= w.start_s <= w.end_s <= second.size / RATE for w in after.words)

@@ -10,15 +10,17 @@ from openlisten.api.app import create_app
 from openlisten.audio import decode_audio
 from openlisten.config import Settings
 from openlisten.engine.fake_packed_decoder import FakePackedDecoder
-from openlisten.engine.recognizer import CHUNK_S, ChunkedRecognizer, RecognitionOptions
+from openlisten.engine.packed_decoder import DecodeResult
+from openlisten.engine.recognizer import CHUNK_S, ChunkedRecognizer, RecognitionOptions, _unheard_tail
 from openlisten.engine.scheduler import Scheduler
+from openlisten.engine.types import Word
 from openlisten.transcriber import Transcriber
 from tests.conftest import EVAL
 
 
 def test_a_recording_is_decoded_in_chunks_cut_at_pauses_in_order() -> None:
     samples = decode_audio((EVAL / "derived" / "long" / "pub_long_00.wav").read_bytes()).samples[0]
-    fake = FakePackedDecoder("hello world")
+    fake = FakePackedDecoder(" ".join(["word"] * 200))  # words over all of each chunk's loud audio
     recognizer = ChunkedRecognizer(fake, Scheduler(), lambda: pytest.fail("a given language needs no detection"))
     recognition = recognizer.recognize(samples, RecognitionOptions(language="en", beam_size=3, hotwords="Chinese"))
     segments = list(recognition.segments)
@@ -39,3 +41,10 @@ def test_recordings_and_live_streams_share_one_decoder_per_model(tmp_path: Path)
     assert transcriber.recognizer(spec).decoder is transcriber.decoder(spec)  # type: ignore[attr-defined]
     app = create_app(settings, transcriber=transcriber)
     assert app.state.live.decoder(spec) is transcriber.decoder(spec)
+
+
+def test_speech_left_after_a_chunks_last_word_is_decoded_again() -> None:
+    heard = DecodeResult((Word("printing", 0.5, 1.0, 0.9),))
+    rate = 16000
+    assert _unheard_tail(heard, 2 * rate, 7 * rate, [(2.0, 6.5)]) == 3 * rate  # 3.5 s of speech after 3.0 s
+    assert _unheard_tail(heard, 2 * rate, 7 * rate, [(2.0, 3.2)]) is None  # a word's tail, not a sentence

@@ -70,9 +70,23 @@ def test_an_interim_hides_a_number_the_speaker_is_still_saying() -> None:
     interim = redactor.interim()
     assert text(interim.redact(words("my number is four five six"))) == "my number is [SSN_2]"
     assert text(interim.redact(words("i have two cats and"))) == "i have two cats and"  # a finished run stays
+    # Whisper ends the text of audio cut mid-number with a full stop too.
+    assert text(redactor.interim().redact(words("my social security number is nine."))) == (
+        "my social security number is [SSN_2]."
+    )
     assert redactor.counts["SSN"] == 1  # interims do not count
     # Finals redact only what is complete.
     assert text(redactor.redact(words("my number is four five six"))) == "my number is four five six"
+
+
+def test_digits_after_social_security_are_an_ssn_however_many_were_heard() -> None:
+    """The recognizer lost "nine eight" of "nine eight seven six five four three two one"."""
+    heard = words("my social security number is seven, six, five, four, three, two, one.")
+    assert text(Redactor(["ssn"]).redact(heard)) == "my social security number is [SSN_1]."
+    assert text(Redactor(["pci"]).redact(heard)) == text(heard)  # "security" here is no card's code
+    assert text(Redactor(["pci"]).redact(words("the security code is one two three"))) == (
+        "the security code is [CVV_1]"
+    )
 
 
 def test_an_interim_number_past_every_redacted_length_stays() -> None:
