@@ -30,7 +30,7 @@ sys.path.insert(0, str(REPO))
 
 from openlisten import transcribe  # noqa: E402
 from openlisten.audio.decode import decode_audio  # noqa: E402
-from openlisten.embedded import default_transcriber  # noqa: E402
+from openlisten.embedded import default_engine  # noqa: E402
 from openlisten.features.diarize import SPEAKER_DISTANCE, diarize  # noqa: E402
 from openlisten.transcript import TranscriptWord  # noqa: E402
 
@@ -140,7 +140,7 @@ def main() -> None:
     parser.add_argument("--conversations", type=int, default=6, help="per number of voices")
     args = parser.parse_args()
     voices = load_voices()
-    embedder = default_transcriber().models.speaker_encoder()
+    embedder = default_engine().models.speaker_encoder()
     print(f"voices: {', '.join(v.name for v in voices)}; SPEAKER_DISTANCE = {SPEAKER_DISTANCE}")
     print(
         f"{'voices':>6} {'conv':>4} {'turns':>5} {'seconds':>7} {'found':>5} {'words right':>11}   "

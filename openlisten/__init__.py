@@ -16,6 +16,7 @@ import typing
 
 from openlisten.config import Settings
 from openlisten.embedded import stream, transcribe
+from openlisten.engine.engine import Engine
 from openlisten.errors import (
     AudioDecodeError,
     AuthError,
@@ -31,7 +32,6 @@ from openlisten.errors import (
     URLFetchError,
 )
 from openlisten.options import ListenOptions
-from openlisten.transcriber import Transcriber
 from openlisten.wire.listen import ListenResponse
 
 if typing.TYPE_CHECKING:
@@ -43,6 +43,7 @@ __all__ = [
     "AudioDecodeError",
     "AuthError",
     "CapacityError",
+    "Engine",
     "InternalError",
     "InvalidParameter",
     "ListenOptions",
@@ -52,7 +53,6 @@ __all__ = [
     "RequestError",
     "Settings",
     "StreamClosed",
-    "Transcriber",
     "URLFetchError",
     "UnsupportedEncoding",
     "UnsupportedFeature",

@@ -112,8 +112,8 @@ def serve(**given: Any) -> None:
     settings = _settings(**given)
     try:
         app = create_app(settings)
-        transcriber = app.state.services.transcriber
-        transcriber.models.load(transcriber.models.resolve("default"))
+        engine = app.state.services.engine
+        engine.load(engine.models.resolve("default"))
     except OpenListenError as exc:
         raise click.ClickException(exc.message) from exc
     run(app, settings)
@@ -135,15 +135,15 @@ def serve(**given: Any) -> None:
 def transcribe(source: str, as_json: bool, params: tuple[str, ...], multichannel: bool, **given: Any) -> None:
     """Transcribe SOURCE (a file or an http(s) URL) with the embedded engine and print the transcript."""
     from openlisten.embedded import transcribe as run_transcription
-    from openlisten.transcriber import Transcriber
+    from openlisten.engine.engine import Engine
 
     request = {k: given.pop(k) for k in ("smart_format", "punctuate", "language", "model", "encoding")}
     request.update(sample_rate=given.pop("sample_rate"), channels=given.pop("channels"), multichannel=multichannel)
     request.update(_pair(p) for p in params)
-    transcriber = Transcriber(_settings(**given))
+    engine = Engine(_settings(**given))
     with _ProgressBar() as bar:
         try:
-            response = run_transcription(source, transcriber=transcriber, progress=bar.update, **request)
+            response = run_transcription(source, engine=engine, progress=bar.update, **request)
         except (OpenListenError, OSError) as exc:
             raise click.ClickException(getattr(exc, "message", None) or str(exc)) from exc
     if as_json:

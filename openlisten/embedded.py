@@ -11,6 +11,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
 
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.errors import StreamClosed, UnsupportedFeature
 from openlisten.live.driver import SessionDriver
 from openlisten.live.events import Close, CloseStream
@@ -25,34 +26,35 @@ from openlisten.wire.live import ServerMessage
 from openlisten.wire.render import render_response
 from openlisten.wire.render_live import LiveContext, render_live_event
 
-__all__ = ["default_transcriber", "stream", "transcribe"]
+__all__ = ["default_engine", "stream", "transcribe"]
 
-_default: Transcriber | None = None
+_default: Engine | None = None
 _default_lock = threading.Lock()
 
 
-def default_transcriber() -> Transcriber:
-    """The process-wide transcriber on default `Settings` (models load once, on first use)."""
+def default_engine() -> Engine:
+    """The process-wide engine on default `Settings` (models load once, on first use)."""
     global _default
     with _default_lock:
         if _default is None:
-            _default = Transcriber(Settings())
+            _default = Engine(Settings())
         return _default
 
 
 def transcribe(
     source: str | Path | bytes,
     *,
-    transcriber: Transcriber | None = None,
+    engine: Engine | None = None,
     progress: ProgressCallback | None = None,
     **params: object,
 ) -> ListenResponse:
     """Transcribe a file path, an http(s) URL or encoded audio bytes.
 
     `params` are `/v1/listen` query parameters with the SDK's Python values, for example
-    ``transcribe("call.wav", model="nova-3", smart_format=True, tag=["demo"])``.
+    ``transcribe("call.wav", model="nova-3", smart_format=True, tag=["demo"])``. `engine` runs it (one built
+    on other `Settings`, say); by default the process-wide one.
     """
-    transcriber = transcriber or default_transcriber()
+    transcriber = Transcriber(engine or default_engine())
     options = ListenOptions.from_query(_query_items(params))
     if options.callback is not None:
         raise UnsupportedFeature("callback needs the server (openlisten serve); in-process, the result is returned")
@@ -61,7 +63,7 @@ def transcribe(
 
 
 async def stream(
-    audio: AsyncIterable[bytes], *, transcriber: Transcriber | None = None, **params: object
+    audio: AsyncIterable[bytes], *, engine: Engine | None = None, **params: object
 ) -> AsyncIterator[ServerMessage]:
     """Transcribe live audio: the messages WebSocket ``/v1/listen`` would send (Results, SpeechStarted,
     UtteranceEnd, Metadata), as they come.
@@ -71,11 +73,11 @@ async def stream(
     `params` are the live query parameters with the SDK's Python values. A stream the session closes with
     an error (bad audio, idle) raises `StreamClosed`, carrying the WebSocket close code.
     """
-    service = LiveService(transcriber or default_transcriber())
+    service = LiveService(engine or default_engine())
     options = LiveOptions.from_query(_query_items(params))
     session, spec = service.open(options)
-    await asyncio.to_thread(service.models.load, spec)  # before the audio's clock starts
-    driver = SessionDriver(session, service.scheduler, service.decoder(spec))
+    await asyncio.to_thread(service.engine.load, spec)  # before the audio's clock starts
+    driver = SessionDriver(session, service.engine.scheduler, service.engine.decoder(spec))
     context = LiveContext(str(uuid.uuid4()), now_rfc3339(), spec.info, options.listen.extra)
 
     async def send() -> None:

@@ -1,14 +1,12 @@
 """The prerecorded pipeline: bytes → audio → engine → words → features → `Transcript`.
 
-One `Transcriber` serves the server and the embedded API; it holds the shared model manager and
-scheduler and no per-request state.
+One `Transcriber` serves the server and the embedded API, on the `Engine` they share with live streams.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import hashlib
-import threading
 import uuid
 from collections.abc import Callable, Sequence
 from statistics import fmean
@@ -18,11 +16,10 @@ import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE, Audio, RawFormat, Track, decode_audio
-from openlisten.config import Settings
-from openlisten.engine.models import ModelManager, ModelSpec
-from openlisten.engine.packed_decoder import DecodeItem, DecodeResult, PackedDecoder
-from openlisten.engine.recognizer import ChunkedRecognizer, LanguageDetector, RecognitionOptions, Recognizer
-from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
+from openlisten.engine.engine import Engine
+from openlisten.engine.models import ModelSpec, whisper_language
+from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, Recognizer
+from openlisten.engine.scheduler import Priority
 from openlisten.engine.types import Word
 from openlisten.engine.vad_regions import speech_pieces, speech_regions
 from openlisten.errors import InvalidParameter
@@ -42,15 +39,11 @@ from openlisten.transcript import ChannelTranscript, DiarizeInfo, Transcript, no
 if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
 
-__all__ = ["ProgressCallback", "Transcriber", "whisper_language"]
+__all__ = ["ProgressCallback", "Transcriber"]
 
 #: Called with (seconds of audio transcribed, seconds in all) as a transcription advances.
 ProgressCallback = Callable[[float, float], None]
 
-#: Windows per decoding round of recordings' chunks when `Settings.decode_windows` is not set. On 2 CPU cores,
-#: 2 minutes of speech took 6.4 s in rounds of 1 window, 5.5 s of 2, 4.8 s of 4, 4.7 s of 8, while a live
-#: final arriving during a round waits for it (about 0.75 s per window there); a GPU gains from more.
-DECODE_WINDOWS = {"cpu": 4, "cuda": 16}
 #: Longest piece of a long recording recognized at once: faster-whisper computes the features of all the
 #: audio it is given at once (about 1 GB for an hour), so hours are recognized in pieces cut in pauses.
 PIECE_S = 300.0
@@ -64,46 +57,11 @@ _RATE_REQUIRED = frozenset({"linear16", "linear32", "mulaw", "alaw"})
 
 
 class Transcriber:
-    """Transcribes whole recordings with the shared models, scheduler and decoders.
+    """Transcribes whole recordings on the shared `Engine`; it holds no per-request state."""
 
-    One `PackedDecoder` per model decodes every recording's chunks and (handed to `LiveService`) every live
-    stream's pieces, so all of them share encoder windows and decoder batches.
-    """
-
-    def __init__(
-        self,
-        settings: Settings | None = None,
-        *,
-        models: ModelManager | None = None,
-        scheduler: Scheduler | None = None,
-        recognizer_for: Callable[[ModelSpec], Recognizer] | None = None,
-    ) -> None:
-        self.settings = settings or Settings()
-        self.models = models or ModelManager(self.settings)
-        self.scheduler = scheduler or Scheduler()
-        self._recognizer_for = recognizer_for or self._chunked_recognizer
-        self._decoders: dict[str, PackedDecoder] = {}
-        self._decoders_lock = threading.Lock()
-
-    def recognizer(self, spec: ModelSpec) -> Recognizer:
-        """The recognizer running `spec`."""
-        return self._recognizer_for(spec)
-
-    def decoder(self, spec: ModelSpec) -> BatchRunner[DecodeItem, DecodeResult]:
-        """The packed decoder of `spec`'s model, shared by recordings and live streams (loads the model on
-        first use, on the scheduler's worker)."""
-        with self._decoders_lock:
-            decoder = self._decoders.get(spec.source)
-            if decoder is None:
-                decoder = self._decoders[spec.source] = PackedDecoder(
-                    lambda: self.models.load(spec),
-                    beam_size=self.settings.live_beam_size,
-                    windows=self.settings.decode_windows or DECODE_WINDOWS[self.models.device],
-                )
-            return decoder
-
-    def _chunked_recognizer(self, spec: ModelSpec) -> Recognizer:
-        return ChunkedRecognizer(self.decoder(spec), self.scheduler, lambda: self.models.load(spec))
+    def __init__(self, engine: Engine | None = None) -> None:
+        self.engine = engine or Engine()
+        self.settings = self.engine.settings
 
     def transcribe(
         self,
@@ -115,7 +73,7 @@ class Transcriber:
     ) -> Transcript:
         """Transcribe encoded audio `data` as `options` ask."""
         created = now_rfc3339()
-        spec = self.models.resolve(options.model)
+        spec = self.engine.models.resolve(options.model)
         language = whisper_language(options, spec)
         audio = decode_audio(data, _raw_format(options), limits=self.settings.audio_limits())
         with released_after(large=audio.duration_s * audio.channels > _RELEASE_AFTER_S):
@@ -132,13 +90,13 @@ class Transcriber:
         request_id: str | None,
         progress: ProgressCallback | None,
     ) -> Transcript:
-        recognizer = self.recognizer(spec)
+        recognizer = self.engine.recognizer(spec)
         recognition_options = RecognitionOptions(
             language=language,
             beam_size=self.settings.beam_size,
             hotwords=hotwords(options.keyterm, options.keywords),
         )
-        embedder = self.models.speaker_encoder() if options.diarization else None
+        embedder = self.engine.models.speaker_encoder() if options.diarization else None
         tracks = [audio.track(i) for i in range(audio.channels)] if options.multichannel else [audio.track(None)]
         results = tuple(
             self._transcribe_track(
@@ -196,7 +154,7 @@ class Transcriber:
             progress(track.duration_s, track.duration_s)
         finished = finish_words(words, options, Redactor(options.redact))
         if embedder is not None:
-            finished = self.scheduler.run(Priority.PRERECORDED, lambda: diarize(finished, track, embedder))
+            finished = self.engine.scheduler.run(Priority.PRERECORDED, lambda: diarize(finished, track, embedder))
         if options.detect_language and detected is None:
             detected = recognized or (recognition_options.language or "en", 0.0)
         return ChannelTranscript(
@@ -249,21 +207,6 @@ def _raw_format(options: ListenOptions) -> RawFormat | None:
             raise InvalidParameter(f"sample_rate is required with encoding={options.encoding}")
         return RawFormat(options.encoding, 0, options.channels)
     return RawFormat(options.encoding, options.sample_rate, options.channels)
-
-
-def whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
-    """The language code Whisper decodes in; None lets a multilingual model detect it."""
-    primary = options.language.split("-")[0].lower()
-    if spec.english_only:
-        if primary != "en":
-            raise InvalidParameter(
-                f"language {options.language!r} is not available with model {spec.name!r}, "
-                f"which runs the English-only {spec.source}"
-            )
-        return "en"
-    if options.detect_language or primary == "multi":
-        return None
-    return primary
 
 
 def _track_progress(progress: ProgressCallback | None, track: int, tracks: int) -> ProgressCallback | None:

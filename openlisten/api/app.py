@@ -29,6 +29,7 @@ from openlisten.api.middleware import RequestIdMiddleware
 from openlisten.api.routes_web import install_playground
 from openlisten.auth import Authenticator
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.errors import OpenListenError
 from openlisten.jobs.callbacks import CallbackSender, RetryPolicy
 from openlisten.jobs.store import Store, open_store
@@ -42,17 +43,19 @@ logger = logging.getLogger(__name__)
 
 
 def create_app(
-    settings: Settings | None = None, *, transcriber: Transcriber | None = None, store: Store | None = None
+    settings: Settings | None = None, *, engine: Engine | None = None, store: Store | None = None
 ) -> FastAPI:
     """An OpenListen server: Deepgram's ``/v1/listen`` API on the configured models.
 
-    `store` replaces the SQLite store of `Settings.data_dir` (for example with a server database).
+    `engine` is built on `settings` unless given; `store` replaces the SQLite store of `Settings.data_dir`
+    (for example with a server database).
     """
-    settings = settings or Settings()
-    services = _services(settings, transcriber or Transcriber(settings), store or open_store(settings.data_dir))
+    engine = engine or Engine(settings)
+    settings = engine.settings
+    services = _services(settings, Transcriber(engine), store or open_store(settings.data_dir))
     app = FastAPI(title="OpenListen", version="0.1.0", summary="Deepgram-compatible speech-to-text", lifespan=_lifespan)
     app.state.services = services
-    app.state.live = LiveService(services.transcriber)
+    app.state.live = LiveService(engine)
     install_error_handlers(app)
     document_errors(app)
     app.add_middleware(RequestIdMiddleware)
@@ -124,9 +127,9 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
 
 
 async def _load_default_model(services: Services) -> None:
-    transcriber = services.transcriber
+    engine = services.engine
     try:
-        await asyncio.to_thread(transcriber.recognizer, transcriber.models.resolve("default"))
+        await asyncio.to_thread(engine.load, engine.models.resolve("default"))
     except OpenListenError as exc:
         services.lifecycle.model_error = exc.message
         logger.error("the default model could not be loaded: %s", exc.message)

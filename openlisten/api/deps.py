@@ -13,6 +13,7 @@ from openlisten.api.limits import Limits
 from openlisten.api.metrics import Metrics
 from openlisten.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, Principal
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.errors import Unavailable
 from openlisten.jobs.store import Store
 from openlisten.jobs.worker import CallbackWorker
@@ -34,6 +35,11 @@ class Services:
     limits: Limits
     lifecycle: Lifecycle
     metrics: Metrics
+
+    @property
+    def engine(self) -> Engine:
+        """The models, scheduler and decoders, shared with live sessions."""
+        return self.transcriber.engine
 
 
 def _services(request: Request) -> Services:

@@ -107,7 +107,7 @@ class _StateCollector(Collector):
         yield _gauge("openlisten_model_ready", "1 when the default model is loaded.", float(s.lifecycle.model_ready))
         yield _gauge("openlisten_draining", "1 while the server shuts down gracefully.", float(s.lifecycle.draining))
         yield _gauge(
-            "openlisten_scheduler_queue_depth", "Model work waiting in the scheduler.", s.transcriber.scheduler.depth
+            "openlisten_scheduler_queue_depth", "Model work waiting in the scheduler.", s.engine.scheduler.depth
         )
         yield _gauge("openlisten_http_requests_in_progress", "/v1/listen requests in progress.", s.limits.rest.active)
         yield _gauge("openlisten_live_sessions_active", "Live WebSocket sessions open now.", s.limits.live.active)

@@ -72,7 +72,7 @@ async def listen_live(websocket: WebSocket) -> None:
             options.listen.extra,
             diarize_info=None if embedder is None else DiarizeInfo(embedder.uuid, LIVE_ARCH),
         )
-        driver = SessionDriver(session, live.scheduler, live.decoder(spec), embedder=embedder)
+        driver = SessionDriver(session, live.engine.scheduler, live.engine.decoder(spec), embedder=embedder)
         logger.info("live request %s opened (model %s)", context.request_id, spec.name)
         await _serve(websocket, driver, context, services)
         services.metrics.audio_seconds.labels(source="live").inc(session.duration_s)

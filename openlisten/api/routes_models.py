@@ -16,13 +16,13 @@ router = APIRouter(tags=["models"])
 @router.get("/v1/models", response_model=ListModelsResponse, summary="List models")
 async def list_models(services: ServicesDep, _principal: AuthDep, include_outdated: bool = False) -> ListModelsResponse:
     """Every model name this server accepts, and what each runs."""
-    return ListModelsResponse(stt=_stt_models(services.transcriber.models))
+    return ListModelsResponse(stt=_stt_models(services.engine.models))
 
 
 @router.get("/v1/models/{model_id}", response_model=SttModel, summary="Get a model")
 async def get_model(model_id: str, services: ServicesDep, _principal: AuthDep) -> SttModel:
     """One model, by name or uuid."""
-    for model in _stt_models(services.transcriber.models):
+    for model in _stt_models(services.engine.models):
         if model_id in (model.name, model.uuid):
             return model
     raise HTTPException(404, f"No such model: {model_id!r}")

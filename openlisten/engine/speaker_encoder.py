@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from openlisten.engine import whisper_internals
 from openlisten.errors import InternalError
 
 if TYPE_CHECKING:
@@ -53,10 +54,7 @@ class SpeakerEncoder:
         self._lstm.eval()
         self._linear.eval()
         self._window = torch.hann_window(_WINDOW_SAMPLES)
-        from faster_whisper.feature_extractor import FeatureExtractor
-
-        filters = FeatureExtractor.get_mel_filters(SAMPLE_RATE, _WINDOW_SAMPLES, n_mels=_MEL_BANDS)
-        self._mel_filters = torch.from_numpy(filters.astype(np.float32))
+        self._mel_filters = torch.from_numpy(whisper_internals.mel_filters(SAMPLE_RATE, _WINDOW_SAMPLES, _MEL_BANDS))
 
     def embed(self, samples: np.ndarray) -> np.ndarray:
         """The voice embedding of `samples` (float32, 16 kHz, mono): a unit vector of `EMBEDDING_SIZE` floats."""

@@ -16,6 +16,7 @@ from typing import Protocol
 
 import numpy as np
 
+from openlisten.engine import whisper_internals
 from openlisten.engine.types import Word
 
 __all__ = ["Samples", "SpeechRegion", "clip_to_speech", "speech_pieces", "speech_regions"]
@@ -46,15 +47,13 @@ def speech_regions(samples: Samples, max_region_s: float = float("inf")) -> list
     A stretch longer than `max_region_s` is split at its last short pause before that length (Silero's
     ``max_speech_duration_s``), or where it must be if it has none.
     """
-    from faster_whisper.vad import VadOptions, get_speech_timestamps
-
-    options = VadOptions(
-        min_silence_duration_ms=MIN_SILENCE_MS, speech_pad_ms=SPEECH_PAD_MS, max_speech_duration_s=max_region_s
-    )
     regions: list[SpeechRegion] = []
     for first in range(0, len(samples), VAD_BLOCK_SAMPLES):
         block = np.asarray(samples[first : first + VAD_BLOCK_SAMPLES], dtype=np.float32)
-        for found in get_speech_timestamps(block, options):
+        found_in_block = whisper_internals.speech_timestamps(
+            block, min_silence_ms=MIN_SILENCE_MS, pad_ms=SPEECH_PAD_MS, max_speech_s=max_region_s
+        )
+        for found in found_in_block:
             start, end = (first + found["start"]) / SAMPLE_RATE, (first + found["end"]) / SAMPLE_RATE
             cut_by_block = regions and start - regions[-1][1] < MIN_SILENCE_MS / 1000
             if cut_by_block and end - regions[-1][0] <= max_region_s:

@@ -1,8 +1,8 @@
 """`LiveService`: what every live connection of a server shares.
 
-The transcriber's scheduler, models and packed decoders (one per model, the same ones recordings are
-decoded by), so the work of every session and request on a model packs into the same windows. (The cap on live sessions,
-`Settings.max_live_sessions`, is ``api/limits.py``'s.)
+The `Engine`'s scheduler, models and packed decoders (one per model, the same ones recordings are decoded
+by), so the work of every session and request on a model packs into the same windows. (The cap on live
+sessions, `Settings.max_live_sessions`, is ``api/limits.py``'s.)
 """
 
 from __future__ import annotations
@@ -12,14 +12,12 @@ import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from openlisten.engine.models import ModelSpec
-from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
-from openlisten.engine.scheduler import BatchRunner
+from openlisten.engine.engine import Engine
+from openlisten.engine.models import ModelSpec, whisper_language
 from openlisten.errors import InvalidParameter
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
 from openlisten.live.vad import SileroDetector, SpeechDetector
-from openlisten.transcriber import Transcriber, whisper_language
 
 if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
@@ -28,31 +26,25 @@ __all__ = ["LiveService"]
 
 logger = logging.getLogger(__name__)
 
-DecoderFactory = Callable[[ModelSpec], BatchRunner[DecodeItem, DecodeResult]]
-
 
 class LiveService:
-    """Opens live sessions on the shared engine."""
+    """Opens live sessions on the shared `Engine`."""
 
     def __init__(
         self,
-        transcriber: Transcriber,
+        engine: Engine,
         *,
-        decoder_for: DecoderFactory | None = None,
         detector_factory: Callable[[], SpeechDetector] = SileroDetector,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
-        self.settings = transcriber.settings
-        self.models = transcriber.models
-        self.scheduler = transcriber.scheduler
+        self.engine = engine
+        self.settings = engine.settings
         self.detector_factory = detector_factory
         self.idle_timeout_s = idle_timeout_s
-        self._decoder_for = decoder_for or transcriber.decoder
-        self._decoders: dict[str, BatchRunner[DecodeItem, DecodeResult]] = {}
 
     def open(self, options: LiveOptions) -> tuple[LiveSession, ModelSpec]:
         """A new session for `options` and the model it runs; `InvalidParameter` when they cannot be served."""
-        spec = self.models.resolve(options.listen.model)
+        spec = self.engine.models.resolve(options.listen.model)
         session = LiveSession(
             options,
             language=_language(options, spec),
@@ -62,18 +54,11 @@ class LiveService:
         )
         return session, spec
 
-    def decoder(self, spec: ModelSpec) -> BatchRunner[DecodeItem, DecodeResult]:
-        """The decoder every session on `spec`'s model shares (so their work packs together)."""
-        decoder = self._decoders.get(spec.source)
-        if decoder is None:
-            decoder = self._decoders[spec.source] = self._decoder_for(spec)
-        return decoder
-
     async def embedder(self, options: LiveOptions) -> SpeakerEncoder | None:
         """The voice encoder, when the session diarizes (loaded on first use, off the event loop)."""
         if not options.listen.diarization:
             return None
-        return await asyncio.to_thread(self.models.speaker_encoder)
+        return await asyncio.to_thread(self.engine.models.speaker_encoder)
 
 
 def _language(options: LiveOptions, spec: ModelSpec) -> str:

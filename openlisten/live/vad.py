@@ -12,6 +12,8 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
+from openlisten.engine import whisper_internals
+
 __all__ = ["FRAME_SAMPLES", "EnergyDetector", "SileroDetector", "SpeechDetector"]
 
 #: Samples per frame at 16 kHz (32 ms): the window Silero VAD takes.
@@ -33,9 +35,7 @@ class SileroDetector:
     """Silero VAD (faster-whisper's ONNX model), streaming."""
 
     def __init__(self) -> None:
-        from faster_whisper.vad import get_vad_model
-
-        self._session: Any = get_vad_model().session  # one ONNX session per process, shared
+        self._session: Any = whisper_internals.silero_session()  # one ONNX session per process, shared
         self._h = np.zeros(_STATE_SHAPE, dtype=np.float32)
         self._c = np.zeros(_STATE_SHAPE, dtype=np.float32)
         self._context = np.zeros(_CONTEXT_SAMPLES, dtype=np.float32)

@@ -13,9 +13,9 @@ from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.jobs.store import JobState
-from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
 from tests.callback_receiver import Receiver, callback_receiver
 from tests.conftest import wav_bytes
@@ -32,7 +32,7 @@ def make_client(**settings: object) -> TestClient:
     }
     config = Settings(**(defaults | settings))  # type: ignore[arg-type]
     fake = FakeRecognizer("Hello, world.")
-    return TestClient(create_app(config, transcriber=Transcriber(config, recognizer_for=lambda spec: fake)))
+    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: fake)))
 
 
 @pytest.fixture

@@ -21,8 +21,8 @@ from hypothesis import strategies as st
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
-from openlisten.transcriber import Transcriber
 from tests.api.test_routes import KEY, tone
 
 #: Examples per fuzz run; the whole module stays under ~15 s on a busy 2-core machine.
@@ -40,7 +40,7 @@ FUZZ_SETTINGS = Settings(
 
 def fuzz_app() -> Any:
     fake = FakeRecognizer()
-    return create_app(FUZZ_SETTINGS, transcriber=Transcriber(FUZZ_SETTINGS, recognizer_for=lambda spec: fake))
+    return create_app(engine=Engine(FUZZ_SETTINGS, recognizer_for=lambda spec: fake))
 
 
 @pytest.fixture(autouse=True)

@@ -12,10 +12,10 @@ from fastapi.testclient import TestClient
 from openlisten.api.app import create_app
 from openlisten.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, create_key
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.errors import AuthError, InvalidParameter, PermissionDenied
 from openlisten.jobs.store import SqliteStore, open_store
-from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
 
 FORBIDDEN = {"err_code": "FORBIDDEN", "err_msg": "Insufficient permissions."}
@@ -24,7 +24,7 @@ FORBIDDEN = {"err_code": "FORBIDDEN", "err_msg": "Insufficient permissions."}
 def app_on(data_dir: Path, **settings: object) -> TestClient:
     config = Settings(**({"api_keys": [KEY], "data_dir": data_dir} | settings))  # type: ignore[arg-type]
     fake = FakeRecognizer()
-    return TestClient(create_app(config, transcriber=Transcriber(config, recognizer_for=lambda spec: fake)))
+    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: fake)))
 
 
 def bearer(token: str) -> dict[str, str]:

@@ -15,12 +15,12 @@ from fastapi.testclient import TestClient
 from openlisten.api.app import create_app
 from openlisten.api.limits import ConcurrencyLimit
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.engine.recognizer import Recognition, RecognitionOptions
 from openlisten.engine.types import Segment, Word
 from openlisten.errors import CapacityError, RequestTimeout
 from openlisten.sources.body_limit import MinimumRate, read_limited
-from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
 from tests.e2e.conftest import serve_in_thread
 
@@ -54,7 +54,7 @@ class SlowRecognizer(FakeRecognizer):
 
 def client(recognizer: FakeRecognizer, **settings: object) -> TestClient:
     config = Settings(**({"api_keys": [KEY, "other-key"], "shutdown_grace_s": 1} | settings))  # type: ignore[arg-type]
-    return TestClient(create_app(config, transcriber=Transcriber(config, recognizer_for=lambda spec: recognizer)))
+    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: recognizer)))
 
 
 def hold_one_request(http: TestClient, recognizer: GatedRecognizer, headers: dict[str, str]) -> threading.Thread:
@@ -129,7 +129,7 @@ def test_transcription_past_the_request_timeout_is_504() -> None:
 
 def test_a_body_that_stops_arriving_is_408() -> None:
     settings = Settings(api_keys=[KEY], request_timeout_s=0.5, shutdown_grace_s=1)
-    app = create_app(settings, transcriber=Transcriber(settings, recognizer_for=lambda spec: FakeRecognizer()))
+    app = create_app(engine=Engine(settings, recognizer_for=lambda spec: FakeRecognizer()))
     server, stop = serve_in_thread(settings, app)
     try:
         port = int(server.base_url.rsplit(":", 1)[1])

@@ -13,8 +13,8 @@ import pytest
 from openlisten.api.app import create_app
 from openlisten.api.server import install_log_redaction
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
-from openlisten.transcriber import Transcriber
 from tests.api.test_routes import tone
 from tests.callback_receiver import callback_receiver
 from tests.e2e.conftest import serve_in_thread
@@ -62,7 +62,7 @@ def logs() -> Iterator[Collect]:
 def test_no_credential_is_ever_logged(logs: Collect) -> None:
     settings = Settings(api_keys=[SECRET_KEY], callback_allowed_hosts=["127.0.0.1"], shutdown_grace_s=1)
     fake = FakeRecognizer()
-    app = create_app(settings, transcriber=Transcriber(settings, recognizer_for=lambda spec: fake))
+    app = create_app(engine=Engine(settings, recognizer_for=lambda spec: fake))
     with callback_receiver() as receiver:
         server, stop = serve_in_thread(settings, app)
         # uvicorn's logging config, applied as the server starts, replaced our handler and level; put them back

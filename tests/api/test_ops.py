@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -10,19 +11,15 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
-from openlisten.engine.models import ModelSpec
-from openlisten.engine.recognizer import Recognizer
-from openlisten.errors import InternalError
-from openlisten.transcriber import Transcriber
 from tests.api.test_routes import AUTH, KEY, tone
 
 
-def app_with(recognizer_for: object = None, **settings: object) -> TestClient:
+def app_with(**settings: object) -> TestClient:
     config = Settings(**({"api_keys": [KEY], "shutdown_grace_s": 1} | settings))  # type: ignore[arg-type]
     fake = FakeRecognizer()
-    transcriber = Transcriber(config, recognizer_for=recognizer_for or (lambda spec: fake))  # type: ignore[arg-type]
-    return TestClient(create_app(config, transcriber=transcriber))
+    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: fake)))
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -52,16 +49,14 @@ def test_health_needs_no_key_and_ready_follows_the_model() -> None:
         }
 
 
-def test_a_model_that_cannot_load_is_not_ready() -> None:
-    def broken(spec: ModelSpec) -> Recognizer:
-        raise InternalError("could not load model 'nope': no such directory")
-
-    with app_with(broken) as http:
+def test_a_model_that_cannot_load_is_not_ready(tmp_path: Path) -> None:
+    config = Settings(api_keys=[KEY], model=str(tmp_path / "nope"))
+    with TestClient(create_app(config)) as http:
         for _ in range(100):
             body = http.get("/readyz").json()
             if body["status"] != "loading":
                 break
-        assert body["status"] == "model_error" and "no such directory" in body["model_error"]
+        assert body["status"] == "model_error" and "could not load model" in body["model_error"]
 
 
 def test_draining_is_not_ready_and_refuses_new_requests() -> None:

@@ -13,8 +13,8 @@ from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
-from openlisten.transcriber import Transcriber
 from tests.conftest import wav_bytes
 
 KEY = "unit-key"
@@ -30,8 +30,7 @@ def recognizer() -> FakeRecognizer:
 @pytest.fixture
 def http(recognizer: FakeRecognizer) -> TestClient:
     settings = Settings(api_keys=[KEY], max_upload_bytes=1_000_000)
-    transcriber = Transcriber(settings, recognizer_for=lambda spec: recognizer)
-    return TestClient(create_app(settings, transcriber=transcriber))
+    return TestClient(create_app(engine=Engine(settings, recognizer_for=lambda spec: recognizer)))
 
 
 def tone(seconds: float = 1.0, rate: int = 16000, channels: int = 1) -> bytes:
@@ -129,7 +128,7 @@ def test_openapi_schema_is_served(http: TestClient) -> None:
 
 def test_audio_longer_than_the_limit_is_413(recognizer: FakeRecognizer) -> None:
     settings = Settings(api_keys=[KEY], max_audio_duration_s=5)
-    http = TestClient(create_app(settings, transcriber=Transcriber(settings, recognizer_for=lambda spec: recognizer)))
+    http = TestClient(create_app(engine=Engine(settings, recognizer_for=lambda spec: recognizer)))
     long_silence = wav_bytes(np.zeros(16000 * 6, np.int16), 16000)
     response = http.post("/v1/listen", content=long_silence, headers=AUTH)
     assert response.status_code == 413 and "5 s" in response.json()["err_msg"]

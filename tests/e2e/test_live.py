@@ -312,8 +312,7 @@ def small_server() -> Iterator[LiveServer]:
     """A server that runs one live session at a time and times idle streams out after 1.5 s."""
     settings = Settings(api_keys=[API_KEY], max_live_sessions=1)
     app = create_app(settings)
-    services = app.state.services
-    app.state.live = LiveService(services.transcriber, idle_timeout_s=1.5)
+    app.state.live = LiveService(app.state.services.engine, idle_timeout_s=1.5)
     server, stop = serve_in_thread(settings, app)
     yield server
     stop()

@@ -9,12 +9,12 @@ import pytest
 from openlisten.api.app import create_app
 from openlisten.audio import decode_audio
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.recognizer import CHUNK_S, ChunkedRecognizer, RecognitionOptions, _unheard_tail
 from openlisten.engine.scheduler import Scheduler
 from openlisten.engine.types import Word
-from openlisten.transcriber import Transcriber
 from tests.conftest import EVAL
 
 
@@ -35,12 +35,13 @@ def test_a_recording_is_decoded_in_chunks_cut_at_pauses_in_order() -> None:
 
 def test_recordings_and_live_streams_share_one_decoder_per_model(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path)
-    transcriber = Transcriber(settings)
-    spec = transcriber.models.resolve("nova-3")
-    assert transcriber.decoder(spec) is transcriber.decoder(spec)
-    assert transcriber.recognizer(spec).decoder is transcriber.decoder(spec)  # type: ignore[attr-defined]
-    app = create_app(settings, transcriber=transcriber)
-    assert app.state.live.decoder(spec) is transcriber.decoder(spec)
+    engine = Engine(settings)
+    spec = engine.models.resolve("nova-3")
+    assert engine.decoder(spec) is engine.decoder(spec)
+    assert engine.recognizer(spec).decoder is engine.decoder(spec)  # type: ignore[attr-defined]
+    app = create_app(engine=engine)
+    assert app.state.live.engine is engine
+    assert app.state.services.transcriber.engine is engine
 
 
 def test_speech_left_after_a_chunks_last_word_is_decoded_again() -> None:

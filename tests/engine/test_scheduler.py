@@ -194,3 +194,15 @@ def test_cancelled_jobs_are_skipped() -> None:
     gate.release()
     kept.result(TIMEOUT)
     assert ran == [2]
+
+
+def test_close_waits_for_the_running_job_and_takes_no_more() -> None:
+    """What runs at process exit: a model call cut short by the interpreter's exit aborts the process."""
+    scheduler = Scheduler()
+    gate = Gate(scheduler)
+    waiting = scheduler.submit(Priority.LIVE_FINAL, lambda: 1)
+    threading.Timer(0.2, gate.open.set).start()
+    scheduler.close(TIMEOUT)
+    assert gate.future.done() and gate.future.exception() is None
+    assert waiting.cancelled()
+    assert scheduler.submit(Priority.LIVE_FINAL, lambda: 2).cancelled()

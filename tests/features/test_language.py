@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.engine.recognizer import Recognition, RecognitionOptions
 from openlisten.features.language import choose_language
@@ -41,7 +42,7 @@ class MultilingualFake(FakeRecognizer):
 
 def transcribe(query: str, model: str = "small") -> tuple[Transcriber, MultilingualFake, object]:
     fake = MultilingualFake("Hola mundo.")
-    transcriber = Transcriber(Settings(model=model), recognizer_for=lambda spec: fake)
+    transcriber = Transcriber(Engine(Settings(model=model), recognizer_for=lambda spec: fake))
     audio = wav_bytes((np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), 16000)
     return transcriber, fake, transcriber.transcribe(audio, ListenOptions.from_query(_items(query)))
 

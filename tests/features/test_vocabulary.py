@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.features.vocabulary import hotwords
 from openlisten.options import ListenOptions
@@ -19,7 +20,7 @@ def test_hotwords_from_keyterms_and_boosted_keywords() -> None:
 
 def test_transcriber_passes_hotwords() -> None:
     fake = FakeRecognizer()
-    transcriber = Transcriber(Settings(), recognizer_for=lambda spec: fake)
+    transcriber = Transcriber(Engine(Settings(), recognizer_for=lambda spec: fake))
     audio = wav_bytes((np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), 16000)
     options = ListenOptions.from_query([("keyterm", "Quetzalcoatl"), ("keywords", "Systrom:2")])
     transcriber.transcribe(audio, options)

@@ -22,6 +22,7 @@ from starlette.websockets import WebSocketDisconnect
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
+from openlisten.engine.engine import Engine
 from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 from openlisten.live.service import LiveService
 from openlisten.live.vad import EnergyDetector
@@ -34,14 +35,9 @@ RAW = "/v1/listen?model=nova-3&encoding=linear16&sample_rate=16000"
 
 def make_app(idle_timeout_s: float = 10.0, **settings: Any) -> FastAPI:
     config = Settings(api_keys=[KEY], **settings)
-    app = create_app(config)
-    services = app.state.services
-    app.state.live = LiveService(
-        services.transcriber,
-        decoder_for=lambda spec: FakePackedDecoder("hello there world"),
-        detector_factory=EnergyDetector,
-        idle_timeout_s=idle_timeout_s,
-    )
+    engine = Engine(config, decoder_for=lambda spec: FakePackedDecoder("hello there world"))
+    app = create_app(engine=engine)
+    app.state.live = LiveService(engine, detector_factory=EnergyDetector, idle_timeout_s=idle_timeout_s)
     return app
 
 
