@@ -57,7 +57,6 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from openlisten.audio import SAMPLE_RATE, decode_audio  # noqa: E402
-from openlisten.config import Settings  # noqa: E402
 from openlisten.options import ListenOptions  # noqa: E402
 from openlisten.transcriber import Transcriber  # noqa: E402
 from tests.conftest import EVAL, words_of  # noqa: E402
@@ -328,7 +327,7 @@ def main() -> None:
         kind: [session_audio(clips, i, args.seconds, kind, args.finalize_delay) for i in range(max(levels))]
         for kind in kinds
     }
-    transcriber = Transcriber(Settings())
+    transcriber = Transcriber()
     for audio in (audio for per_kind in audios.values() for audio in per_kind):
         audio.prerecorded = transcriber.transcribe(audio.wav, ListenOptions(punctuate=True)).results[0].transcript
     del transcriber

@@ -22,7 +22,9 @@ the words of those finals in it forced as the decoder's prefix (`_context`), so 
 after the prefix is exactly the words not yet final, wherever its word times fall. A final whose earlier
 finals are still being decoded therefore waits for them before its own decode is asked for; an interim
 decoded meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late,
-interims are dropped and beams narrow: finals then come later, with the same words.
+interims are dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends
+its text early, at a sentence end with seconds of speech left: a final whose speech goes on `UNHEARD_S`
+after its last word is decoded on from there, with its words so far as prefix (`MAX_CONTINUATIONS`).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -102,6 +104,12 @@ SHORT_CONTEXT_S = 2.0
 #: Most of the prefix's last words looked for said again at the start of a decode (the decoder's own
 #: `drop_repeats` removes longer runs).
 MAX_ECHO_WORDS = 2
+#: Speech in a final's audio after its last decoded word that has the final decoded on from there, with its
+#: words so far as prefix: Whisper sometimes ends its text early (at a sentence end, or skipping ahead), and
+#: the words after would be lost. (A word's own tail and the VAD's hangover are shorter.)
+UNHEARD_S = 1.0
+#: Most times one final is decoded on.
+MAX_CONTINUATIONS = 2
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
@@ -153,6 +161,11 @@ class _Slot:
     samples: npt.NDArray[np.float32] | None = None
     #: The words forced as the decoder's prefix, until the words are known.
     prefix: list[Word] | None = None
+    #: Where its speech ends: its last speech frame, or its end.
+    speech_end: int = 0
+    #: The words decoded so far, while the speech after them is decoded on (`UNHEARD_S`), and how often.
+    heard: list[Word] | None = None
+    continuations: int = 0
     #: Its words, in stream time, once decoded.
     words: list[Word] | None = None
     #: Its words are in the channel's history (the context of later decodes).
@@ -319,10 +332,10 @@ class Channel:
             if slot is None:
                 self._apply_interim(request_id, result)
                 return
-            assert slot.samples is not None and slot.prefix is not None
-            words = _after_prefix(_shifted(result.words, slot.origin), slot.prefix, slot.start)
-            self._decoded(slot, words, slot.samples)
-            self._request_next_final()
+            assert slot.prefix is not None
+            echoes_before = slot.start if slot.heard is None else round(slot.heard[-1].end_s * SAMPLE_RATE)
+            if self._words_back(slot, _after_prefix(_shifted(result.words, slot.origin), slot.prefix, echoes_before)):
+                self._request_next_final()
         else:
             slot = next((slot for slot in self._slots if slot.embed_id == request_id), None)
             if slot is None:
@@ -424,6 +437,7 @@ class Channel:
     ) -> None:
         """A final up to `end`; its words are decoded, unless it holds no speech (`silent`, or no audio)."""
         slot = _Slot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
+        slot.speech_end = min(self._speech_end, end)
         if silent or end <= utterance.start:
             self._add_empty(slot)
             self._send_ready_finals()
@@ -454,7 +468,8 @@ class Channel:
                 if ahead.words is None:
                     self._emit(Expedite(ahead.request_id, urgent=slot.urgent))
                     return
-                self._decoded(slot, _after_prefix(ahead.words, ahead.prefix, slot.start), ahead.samples)
+                if not self._words_back(slot, _after_prefix(ahead.words, ahead.prefix, slot.start)):
+                    return
                 continue
             origin, prefix, item = self._item(slot.utterance, slot.end, final=True, context=True)
             slot.utterance, slot.origin, slot.samples, slot.prefix = None, origin, item.samples, prefix
@@ -626,6 +641,29 @@ class Channel:
             self._send(
                 self._committed, interim.end, words[agreed:], is_final=False, speech_final=False, from_finalize=False
             )
+
+    def _words_back(self, slot: _Slot, words: list[Word]) -> bool:
+        """A final's decode came back with `words` (after its prefix): True when the final's words are known;
+        False when its speech goes on `UNHEARD_S` or more after the last of them, and the rest is decoded
+        on, with every word so far forced as the prefix."""
+        assert slot.samples is not None and slot.prefix is not None
+        heard = [*(slot.heard or []), *words]
+        unheard = bool(heard) and slot.speech_end - heard[-1].end_s * SAMPLE_RATE >= UNHEARD_S * SAMPLE_RATE
+        if not (words and unheard and slot.continuations < MAX_CONTINUATIONS):
+            self._decoded(slot, heard, slot.samples)
+            return True
+        slot.heard, slot.prefix = heard, [*slot.prefix, *words]
+        slot.continuations += 1
+        slot.request_id = self._next_id()
+        item = DecodeItem(
+            samples=slot.samples,
+            prefix=_text(slot.prefix),
+            hotwords=self.config.hotwords,
+            language=self.config.language,
+            final=True,
+        )
+        self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(slot.origin), item, urgent=slot.urgent))
+        return False
 
     def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
         """A final's words (in stream time) are known: they are context from now on, and with ``diarize``

@@ -515,3 +515,39 @@ def test_speech_after_a_pause_cancels_the_decode_asked_ahead() -> None:
     assert [f.transcript for f in finals] == ["w0 w1 w2 w3 w4 w5 w6 w7 w8"]
     second = [r for r in script.requests if r.ahead][1]
     assert [r.request_id for r in script.requests if r.final and r is not first] == [second.request_id]
+
+
+def test_a_final_whose_decode_stopped_early_is_decoded_on_from_its_last_word() -> None:
+    """Whisper may end its text at a sentence end with seconds of speech left; those words must not be lost."""
+
+    class StopsEarly(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            result = super().answer(request)
+            return DecodeResult(result.words[:4]) if request.final and not request.item.prefix else result
+
+    script = Script(session(), StopsEarly([(0.0, 4.2)]))
+    script.feed(pcm16(tone(4.2), silence(0.6))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert [e.transcript for e in finals] == ["w0 w1 w2 w3 w4 w5 w6 w7 w8 w9 w10 w11 w12 w13"]
+    decodes = [r for r in script.requests if r.final]
+    assert [r.item.prefix for r in decodes] == ["", "w0 w1 w2 w3"]
+    assert decodes[0].start_s == decodes[1].start_s and decodes[0].item.duration_s == decodes[1].item.duration_s
+
+
+def test_a_final_is_decoded_on_at_most_twice() -> None:
+    class AlwaysStopsEarly(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            result = super().answer(request)
+            return DecodeResult(result.words[:4]) if request.final else result
+
+    script = Script(session(), AlwaysStopsEarly([(0.0, 6.0)]))
+    script.feed(pcm16(tone(6.0), silence(0.6))).answer()
+    assert len([r for r in script.requests if r.final]) == 3
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert finals[0].transcript == " ".join(f"w{i}" for i in range(12))
+
+
+def test_a_final_whose_decode_stopped_before_silence_only_is_not_decoded_again() -> None:
+    script = Script(session(), Timeline([(0.0, 1.2)]))
+    script.feed(pcm16(tone(1.2), silence(2.0))).answer()
+    assert len([r for r in script.requests if r.final]) == 1
