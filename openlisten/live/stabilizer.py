@@ -13,7 +13,9 @@ load, when a stream is decoded only every few seconds, waiting for two hypothese
 unconfirmed speech (and every decode of it) grow until it is cut at `MAX_DECODE_S`. This holds only for a
 hypothesis that heard all the speech before those words: Whisper sometimes skips the start of its audio (it
 begins at a later sentence) or a stretch inside it, so a hypothesis with a gap over `MAX_GAP_S` between
-its words, where the speech detector heard speech, confirms nothing by itself.
+its words, where the speech detector heard speech, confirms nothing: not by itself, and not by agreement
+either (under load, two successive decodes of the same audio skip the same start; seen at 8 streams, which
+lost "in being comparatively modern" so).
 """
 
 from __future__ import annotations
@@ -46,11 +48,14 @@ class Stabilizer:
         and `speech_start_s` where the speech they were heard in starts (None: do not confirm settled words).
         """
         agreed = 0
+        if speech_start_s is not None and not _heard_whole(hypothesis, speech_start_s):
+            self._previous = tuple(hypothesis)
+            return 0  # it skipped speech: two such hypotheses may well agree on what follows the skip
         for old, new in zip(self._previous, hypothesis, strict=False):
             if word_key(old.text) != word_key(new.text) or new.end_s > audio_end_s - EDGE_S:
                 break
             agreed += 1
-        if speech_start_s is not None and _heard_whole(hypothesis, speech_start_s):
+        if speech_start_s is not None:
             while agreed < len(hypothesis) and hypothesis[agreed].end_s <= audio_end_s - SETTLED_S:
                 agreed += 1
         self._previous = tuple(hypothesis[agreed:])

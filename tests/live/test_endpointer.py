@@ -87,6 +87,18 @@ def test_a_hypothesis_that_skipped_speech_settles_nothing() -> None:
     assert Stabilizer().update(words("printed", "book"), audio_end_s=10.0, speech_start_s=0.0) == 2
 
 
+def test_two_hypotheses_that_skipped_the_same_speech_agree_on_nothing() -> None:
+    # Both began at "for", 2 s in, stretching it over "in being comparatively modern".
+    stretched = [
+        Word("for", 0.0, 1.97, 0.9),
+        *(Word(w.text, w.start_s + 2, w.end_s + 2, 0.9) for w in words("although", "the")),
+    ]
+    stabilizer = Stabilizer()
+    assert stabilizer.update(stretched, audio_end_s=5.0, speech_start_s=0.0) == 0
+    assert stabilizer.update([*stretched, *words("chinese")], audio_end_s=6.0, speech_start_s=0.0) == 0
+    assert stabilizer.update(stretched, audio_end_s=5.0) == 3  # without a speech start, agreement alone
+
+
 def test_words_near_the_end_of_the_audio_wait() -> None:
     stabilizer = Stabilizer()
     stabilizer.update(words("a", "b", "c"), audio_end_s=1.5)
