@@ -37,6 +37,7 @@ from openlisten.options import ListenOptions
 from openlisten.transcript import ChannelTranscript, DiarizeInfo, Transcript, now_rfc3339
 
 if TYPE_CHECKING:
+    from openlisten.config import Settings
     from openlisten.engine.speaker_encoder import SpeakerEncoder
 
 __all__ = ["ProgressCallback", "Transcriber"]
@@ -61,7 +62,11 @@ class Transcriber:
 
     def __init__(self, engine: Engine | None = None) -> None:
         self.engine = engine or Engine()
-        self.settings = self.engine.settings
+
+    @property
+    def settings(self) -> Settings:
+        """The engine's settings."""
+        return self.engine.settings
 
     def transcribe(
         self,

@@ -169,7 +169,9 @@ def _unheard_tail(result: DecodeResult, first: int, last: int, regions: list[Spe
 
     Whisper may end a window's text before the window's end (in timestamp mode it leaves an unfinished
     sentence to the next window, which faster-whisper's ``transcribe`` seeks to); a chunk has no next
-    window, so that speech is decoded again on its own.
+    window, so that speech is decoded again on its own. (A live final decodes on over the same audio with
+    its words so far as prefix, since its words are tiled by text; on a recording's chunk that did worse:
+    bench/live.py's 8 continuous sessions prerecorded, WER 6.1 % against 4.4 %, one of them looping.)
     """
     heard_s = first / SAMPLE_RATE + result.words[-1].end_s
     end_s = last / SAMPLE_RATE

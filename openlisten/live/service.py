@@ -38,7 +38,6 @@ class LiveService:
         idle_timeout_s: float = IDLE_TIMEOUT_S,
     ) -> None:
         self.engine = engine
-        self.settings = engine.settings
         self.detector_factory = detector_factory
         self.idle_timeout_s = idle_timeout_s
 
@@ -50,7 +49,7 @@ class LiveService:
             language=_language(options, spec),
             detector_factory=self.detector_factory,
             idle_timeout_s=self.idle_timeout_s,
-            limits=self.settings.audio_limits(live=True),
+            limits=self.engine.settings.audio_limits(live=True),
         )
         return session, spec
 
