@@ -43,7 +43,8 @@ def _engine_options(func: Any) -> Any:
 
 def _settings(**given: Any) -> Settings:
     """Settings from the environment, overridden by the options given on the command line."""
-    overrides = {k: v for k, v in given.items() if v not in (None, (), False)}
+    # Identity, not equality: `--port 0` (0 == False) is a value given.
+    overrides = {k: v for k, v in given.items() if v is not None and v is not False and v != ()}
     if "model_source" in overrides:
         overrides["model"] = overrides.pop("model_source")
     if "model_map" in overrides:
@@ -90,6 +91,7 @@ main.add_command(stream)
     type=click.Path(file_okay=False, path_type=Path),
     help="Keep callback jobs, keys and the token secret here (default: in memory).",
 )
+@click.option("--database-url", help="Keep them in this PostgreSQL database instead, shared by replicas.")
 @click.option(
     "--callback-allowed-host",
     "callback_allowed_hosts",
@@ -103,13 +105,32 @@ main.add_command(stream)
 @click.option("--shutdown-grace", "shutdown_grace_s", type=float, help="Seconds in-flight work gets on SIGTERM.")
 @click.option("--no-metrics", is_flag=True, help="Do not serve Prometheus metrics at /metrics.")
 @click.option("--no-playground", is_flag=True, help="Do not serve the browser playground at /.")
+@click.option("--ray", "on_ray", is_flag=True, help="Run as a Ray Serve application of engine replicas.")
+@click.option("--ray-address", help="With --ray: a running Ray cluster (default: start a local one).")
+@click.option("--replicas", type=click.IntRange(1), help="With --ray: this many replicas (default 1).")
+@click.option("--min-replicas", type=click.IntRange(1), help="With --ray: autoscale from this many replicas…")
+@click.option("--max-replicas", type=click.IntRange(1), help="…up to this many.")
+@click.option(
+    "--target-ongoing-requests",
+    type=click.FloatRange(min=0, min_open=True),
+    default=4.0,
+    show_default=True,
+    help="With --ray autoscaling: requests in progress per replica to aim at (a live session is one).",
+)
+@click.option("--replica-cpus", type=click.FloatRange(min=0), default=1.0, show_default=True, help="CPUs per replica.")
 @_engine_options
-def serve(**given: Any) -> None:
+def serve(on_ray: bool, **given: Any) -> None:
     """Serve Deepgram's /v1/listen API over HTTP."""
+    ray = {name: given.pop(name) for name in _RAY_OPTIONS}
+    settings = _settings(**given)
+    if on_ray:
+        _serve_on_ray(settings, **ray)
+        return
+    if any(ray[name] for name in ("ray_address", "replicas", "min_replicas", "max_replicas")):
+        raise click.UsageError("--ray-address and the replica options go with --ray")
     from openlisten.api.app import create_app
     from openlisten.api.server import run
 
-    settings = _settings(**given)
     try:
         app = create_app(settings)
         engine = app.state.services.engine
@@ -117,6 +138,47 @@ def serve(**given: Any) -> None:
     except OpenListenError as exc:
         raise click.ClickException(exc.message) from exc
     run(app, settings)
+
+
+_RAY_OPTIONS = ("ray_address", "replicas", "min_replicas", "max_replicas", "target_ongoing_requests", "replica_cpus")
+
+
+def _serve_on_ray(
+    settings: Settings,
+    ray_address: str | None,
+    replicas: int | None,
+    min_replicas: int | None,
+    max_replicas: int | None,
+    target_ongoing_requests: float,
+    replica_cpus: float,
+) -> None:
+    try:
+        from openlisten.api.ray_app import RayOptions, serve_on_ray
+    except ImportError as exc:
+        raise click.ClickException(f"--ray needs Ray Serve: pip install 'openlisten[ray]' ({exc})") from exc
+    if replicas is not None and (min_replicas or max_replicas):
+        raise click.UsageError("give either --replicas or --min-replicas/--max-replicas")
+    autoscale = replicas is None and (min_replicas is not None or max_replicas is not None)
+    low = min_replicas or 1
+    high = max_replicas or low
+    if low > high:
+        raise click.UsageError("--min-replicas is more than --max-replicas")
+    most = high if autoscale else (replicas or 1)
+    if most > 1 and settings.database_url is None:
+        raise click.UsageError(
+            "replicas share their store: give --database-url postgresql://… (callback jobs, keys, token secret)"
+        )
+    if settings.port == 0:
+        raise click.UsageError("--ray needs a fixed --port (Ray's proxies listen on it on every node)")
+    options = RayOptions(
+        address=ray_address,
+        replicas=None if autoscale else (replicas or 1),
+        min_replicas=low,
+        max_replicas=high,
+        target_ongoing_requests=target_ongoing_requests,
+        replica_cpus=replica_cpus,
+    )
+    serve_on_ray(settings, options)
 
 
 @main.command()

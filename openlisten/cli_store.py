@@ -19,13 +19,19 @@ import click
 from openlisten.auth import ALL_SCOPES, TRANSCRIBE, create_key
 from openlisten.config import Settings
 from openlisten.errors import OpenListenError
-from openlisten.jobs.store import JobState, SqliteStore, open_store
+from openlisten.jobs.sql_store import SqlStore
+from openlisten.jobs.store import JobState, open_store
 from openlisten.sources.url import redact_url
 
 __all__ = ["jobs", "keys"]
 
 
-def _data_dir_option(func: Any) -> Any:
+def _store_options(func: Any) -> Any:
+    func = click.option(
+        "--database-url",
+        envvar="OPENLISTEN_DATABASE_URL",
+        help="The servers' PostgreSQL database, postgresql://… (default: $OPENLISTEN_DATABASE_URL).",
+    )(func)
     return click.option(
         "--data-dir",
         type=click.Path(file_okay=False, path_type=Path),
@@ -33,12 +39,15 @@ def _data_dir_option(func: Any) -> Any:
     )(func)
 
 
-def _open(data_dir: Path | None) -> SqliteStore:
+def _open(data_dir: Path | None, database_url: str | None) -> SqlStore:
     data_dir = data_dir or Settings().data_dir
-    if data_dir is None:
-        raise click.UsageError("no data directory: give --data-dir DIR or set OPENLISTEN_DATA_DIR")
+    if data_dir is None and not database_url:
+        raise click.UsageError(
+            "no store: give --data-dir DIR or --database-url URL"
+            " (or set OPENLISTEN_DATA_DIR or OPENLISTEN_DATABASE_URL)"
+        )
     try:
-        return open_store(data_dir)
+        return open_store(data_dir, database_url)
     except OpenListenError as exc:
         raise click.ClickException(exc.message) from exc
 
@@ -50,13 +59,13 @@ def _when(seconds: float | None) -> str:
 
 
 @click.command()
-@_data_dir_option
+@_store_options
 @click.option("--state", type=click.Choice([s.value for s in JobState]), help="Only jobs in this state.")
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="How many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per job.")
-def jobs(data_dir: Path | None, state: str | None, limit: int, as_json: bool) -> None:
+def jobs(data_dir: Path | None, database_url: str | None, state: str | None, limit: int, as_json: bool) -> None:
     """List callback jobs and their delivery state."""
-    store = _open(data_dir)
+    store = _open(data_dir, database_url)
     try:
         listed = store.list_jobs(limit, JobState(state) if state else None)
     except OpenListenError as exc:
@@ -83,7 +92,7 @@ def keys() -> None:
 
 
 @keys.command("create")
-@_data_dir_option
+@_store_options
 @click.option("--name", default="", help="A label for the key (shown by `keys list`).")
 @click.option(
     "--scope",
@@ -92,9 +101,9 @@ def keys() -> None:
     type=click.Choice(sorted(ALL_SCOPES)),
     help=f"What the key may do (repeatable; default {TRANSCRIBE}): transcribe, grant (temporary tokens), keys.",
 )
-def create(data_dir: Path | None, name: str, scopes: tuple[str, ...]) -> None:
+def create(data_dir: Path | None, database_url: str | None, name: str, scopes: tuple[str, ...]) -> None:
     """Make a key and print it once: only its digest is kept."""
-    store = _open(data_dir)
+    store = _open(data_dir, database_url)
     try:
         key, record = create_key(store, name, scopes or (TRANSCRIBE,))
     except OpenListenError as exc:
@@ -106,10 +115,10 @@ def create(data_dir: Path | None, name: str, scopes: tuple[str, ...]) -> None:
 
 
 @keys.command("list")
-@_data_dir_option
-def list_keys(data_dir: Path | None) -> None:
+@_store_options
+def list_keys(data_dir: Path | None, database_url: str | None) -> None:
     """Keys made with `keys create` (keys given with --api-key are not stored)."""
-    store = _open(data_dir)
+    store = _open(data_dir, database_url)
     try:
         listed = store.list_keys()
     finally:
@@ -121,11 +130,11 @@ def list_keys(data_dir: Path | None) -> None:
 
 
 @keys.command("revoke")
-@_data_dir_option
+@_store_options
 @click.argument("key_id")
-def revoke(data_dir: Path | None, key_id: str) -> None:
+def revoke(data_dir: Path | None, database_url: str | None, key_id: str) -> None:
     """Revoke a key by id; it and its temporary tokens stop working at once."""
-    store = _open(data_dir)
+    store = _open(data_dir, database_url)
     try:
         revoked = store.revoke_key(key_id, time.time())
     finally:

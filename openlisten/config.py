@@ -77,6 +77,10 @@ class Settings(BaseSettings):
     data_dir: Path | None = None
     """Where the store lives: callback jobs, keys made with ``openlisten keys`` and the token-signing secret
     (SQLite in WAL mode, ``openlisten.db``). Unset: in memory, so none of them survives a restart."""
+    database_url: SecretStr | None = None
+    """A PostgreSQL database for the store instead of `data_dir`, ``postgresql://user:password@host/db``
+    (needs the ``postgres`` extra): what replicas share, so that any of them resumes another's callback
+    jobs and all of them see the same keys and token secret."""
 
     callback_allowed_hosts: Annotated[list[str], NoDecode] = Field(default_factory=list)
     """Hosts a ``callback`` URL may name (in the environment: comma-separated; ``*.example.com`` covers
@@ -90,6 +94,9 @@ class Settings(BaseSettings):
     """Longest wait between two delivery attempts."""
     callback_timeout_s: float = Field(30.0, gt=0)
     """Timeout for one delivery: connecting, sending the result and reading the reply."""
+    callback_lease_s: float = Field(60.0, ge=1)
+    """How long a claimed callback job stays with its worker unless renewed (every third of it): a job whose
+    server died is resumed, by it or another replica, this long after."""
     callback_concurrency: int = Field(2, ge=1, le=64)
     """Callback jobs worked on at once (transcriptions still share the one scheduler)."""
     max_queued_callbacks: int = Field(1000, ge=1)

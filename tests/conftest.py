@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import shutil
 import subprocess
 import wave
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -96,3 +97,41 @@ def jfk_flac() -> bytes:
 def words_of(text: str) -> list[str]:
     """Lower-case words without punctuation, for comparing transcripts."""
     return "".join(c if c.isalnum() or c in " '" else " " for c in text.lower()).split()
+
+
+#: The PostgreSQL database the store tests use; `.ci/run` installs the server and makes this role and database.
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql://openlisten:openlisten@127.0.0.1:5432/openlisten_test")
+
+
+@contextlib.contextmanager
+def postgres_schema() -> Iterator[str]:
+    """A URL of the test database whose connections see only a new, empty schema (dropped afterwards)."""
+    import urllib.parse
+    import uuid
+
+    import psycopg
+
+    schema = f"test_{uuid.uuid4().hex[:12]}"
+    try:
+        admin = psycopg.connect(POSTGRES_URL, autocommit=True, connect_timeout=5)
+    except psycopg.OperationalError as exc:
+        pytest.fail(f"PostgreSQL is not reachable at TEST_DATABASE_URL ({exc}); .ci/run installs and starts it")
+    with admin:
+        admin.execute(f"CREATE SCHEMA {schema}")
+        try:
+            options = urllib.parse.quote(f"-csearch_path={schema}")
+            yield f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options={options}"
+        finally:
+            admin.execute(f"DROP SCHEMA {schema} CASCADE")
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def postgres_url_module() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url

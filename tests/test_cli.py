@@ -60,3 +60,32 @@ def test_progress_bar_on_long_audio(tmp_path: Path) -> None:
             bar.update(done, 90.0)
             seen.append(bar._bar.n)
     assert seen == [30, 60, 90]
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--replicas", "2"], "go with --ray"),
+        (["--ray", "--replicas", "2"], "--database-url"),
+        (["--ray", "--max-replicas", "3"], "--database-url"),
+        (["--ray", "--replicas", "2", "--min-replicas", "1"], "either --replicas or"),
+        (["--ray", "--min-replicas", "3", "--max-replicas", "2"], "more than --max-replicas"),
+        (["--ray", "--port", "0"], "fixed --port"),
+    ],
+)
+def test_serve_on_ray_options_are_checked_before_anything_starts(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(main, ["serve", "--no-auth", *args])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_ray_deployment_takes_replicas_or_autoscaling_bounds() -> None:
+    from openlisten.api.ray_app import RayOptions, build_deployment
+    from openlisten.config import Settings
+
+    settings = Settings(max_live_sessions=16, max_concurrent_requests=32, shutdown_grace_s=30)
+    fixed = build_deployment(settings, RayOptions(replicas=2))
+    assert fixed.num_replicas == 2 and fixed.max_ongoing_requests > 16 + 32
+    assert fixed.ray_actor_options["num_cpus"] == 1.0
+    scaled = build_deployment(settings, RayOptions(replicas=None, min_replicas=1, max_replicas=4))
+    autoscaling = scaled._deployment_config.autoscaling_config
+    assert (autoscaling.min_replicas, autoscaling.max_replicas, autoscaling.target_ongoing_requests) == (1, 4, 4.0)

@@ -47,12 +47,13 @@ def create_app(
 ) -> FastAPI:
     """An OpenListen server: Deepgram's ``/v1/listen`` API on the configured models.
 
-    `engine` is built on `settings` unless given; `store` replaces the SQLite store of `Settings.data_dir`
-    (for example with a server database).
+    `engine` is built on `settings` unless given; `store` replaces the one `Settings.database_url` or
+    `Settings.data_dir` names.
     """
     engine = engine or Engine(settings)
     settings = engine.settings
-    services = _services(settings, Transcriber(engine), store or open_store(settings.data_dir))
+    url = settings.database_url.get_secret_value() if settings.database_url else None
+    services = _services(settings, Transcriber(engine), store or open_store(settings.data_dir, url))
     app = FastAPI(title="OpenListen", version="0.1.0", summary="Deepgram-compatible speech-to-text", lifespan=_lifespan)
     app.state.services = services
     app.state.live = LiveService(engine)
@@ -90,6 +91,7 @@ def _services(settings: Settings, transcriber: Transcriber, store: Store) -> Ser
         sender,
         retry=retry,
         concurrency=settings.callback_concurrency,
+        lease_s=settings.callback_lease_s,
     )
     services = Services(
         settings=settings,

@@ -21,7 +21,7 @@ from openlisten.errors import StoreError
 if TYPE_CHECKING:
     from openlisten.api.deps import Services
 
-__all__ = ["Metrics", "MetricsMiddleware"]
+__all__ = ["LabelledCollector", "Metrics", "MetricsMiddleware"]
 
 #: Seconds: from a cached models list (milliseconds) to an hour-long file on the CPU (minutes).
 _LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
@@ -57,6 +57,13 @@ class Metrics:
             ["source"],
             registry=self.registry,
         )
+
+        #: What ``/metrics`` exposes: the registry, or the registry with a label on every sample.
+        self.exposed: Collector = self.registry
+
+    def label_every_sample(self, labels: dict[str, str]) -> None:
+        """Expose every sample with `labels` too (a replica's id, so replicas' metrics can be told apart)."""
+        self.exposed = LabelledCollector(self.registry, labels)
 
     def watch(self, services: Services) -> None:
         """Also report the live state of `services` at every scrape."""
@@ -96,6 +103,22 @@ class MetricsMiddleware:
             route = getattr(scope.get("route"), "path", "unmatched")
             err_code = scope.get("state", {}).get("err_code") or ("INTERNAL_SERVER_ERROR" if status >= 500 else None)
             self.metrics.observe(scope["method"], route, status, time.perf_counter() - started, err_code)
+
+
+class LabelledCollector(Collector):
+    """Another collector's metrics, with `labels` added to every sample."""
+
+    def __init__(self, collector: Collector, labels: dict[str, str]) -> None:
+        self._collector = collector
+        self._labels = labels
+
+    def collect(self) -> Iterator[Metric]:
+        for metric in self._collector.collect():
+            labelled = Metric(metric.name, metric.documentation, metric.type, metric.unit)
+            for sample in metric.samples:
+                labels = sample.labels | self._labels
+                labelled.add_sample(sample.name, labels, sample.value, sample.timestamp, sample.exemplar)
+            yield labelled
 
 
 class _StateCollector(Collector):

@@ -1,10 +1,13 @@
-"""Operations: liveness ``/healthz``, readiness ``/readyz`` and Prometheus ``/metrics``.
+"""Operations: liveness ``/healthz``, readiness ``/readyz``, Prometheus ``/metrics`` and, for replicas on
+Ray, ``/metrics/targets``.
 
 None of them needs a key: probes and scrapers hold no credentials, and none of them reveals one.
 """
 
 from __future__ import annotations
 
+import time
+import urllib.parse
 from typing import Literal
 
 from fastapi import APIRouter, Response
@@ -14,6 +17,7 @@ from pydantic import BaseModel
 from starlette.concurrency import run_in_threadpool
 
 from openlisten.api.deps import ServicesDep
+from openlisten.api.replica_metrics import FORGET_AFTER_S
 
 __all__ = ["metrics_router", "router"]
 
@@ -84,5 +88,19 @@ async def readyz(services: ServicesDep) -> JSONResponse:
 )
 async def metrics(services: ServicesDep) -> Response:
     """Requests, errors, latencies, audio seconds, queue depths, live sessions and callback outcomes."""
-    text = await run_in_threadpool(generate_latest, services.metrics.registry)
+    text = await run_in_threadpool(generate_latest, services.metrics.exposed)
     return Response(text, media_type=CONTENT_TYPE_LATEST)
+
+
+@metrics_router.get("/metrics/targets", summary="Every replica's own metrics, for Prometheus")
+async def metrics_targets(services: ServicesDep) -> list[dict[str, object]]:
+    """Prometheus HTTP service discovery (``http_sd_configs``): where each replica of ``serve --ray`` serves
+    its own metrics, labelled with its id, so that Prometheus scrapes them all and sums across replicas. A
+    server that runs alone has no replicas here: scrape its ``/metrics``."""
+    seen_since = time.time() - FORGET_AFTER_S
+    replicas = await run_in_threadpool(services.store.live_replicas, seen_since)
+    targets: list[dict[str, object]] = []
+    for replica_id, url in replicas:
+        parts = urllib.parse.urlsplit(url)
+        targets.append({"targets": [parts.netloc], "labels": {"replica": replica_id, "__metrics_path__": parts.path}})
+    return targets

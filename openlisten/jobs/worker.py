@@ -2,8 +2,9 @@
 
 Each job is transcribed once (the result is stored before the first delivery attempt), then delivered;
 a failed delivery goes back to the store with its next attempt time, so waiting jobs hold no worker
-slot. On start the worker recovers jobs a dead process left running; on stop it claims nothing new and
-gives running jobs a grace period, after which what is left stays in the store for the next start.
+slot. A claimed job is leased to this worker, which renews the lease while it works; a job whose worker
+died is claimed again once its lease runs out, here or on another replica. On stop the worker claims
+nothing new and gives running jobs a grace period, after which what is left stays in the store.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from openlisten.jobs.callbacks import CallbackSender, RetryPolicy
-from openlisten.jobs.store import Job, JobStore
+from openlisten.jobs.store import JOB_LEASE_S, Job, JobStore
 
 __all__ = ["CallbackWorker", "Produce"]
 
@@ -41,6 +42,7 @@ class CallbackWorker:
         *,
         retry: RetryPolicy,
         concurrency: int = 2,
+        lease_s: float = JOB_LEASE_S,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._store = store
@@ -48,10 +50,13 @@ class CallbackWorker:
         self._sender = sender
         self._retry = retry
         self._concurrency = concurrency
+        self._lease_s = lease_s
         self._clock = clock
         self._wake: asyncio.Event | None = None
         self._loop_task: asyncio.Task[None] | None = None
-        self._running: set[asyncio.Task[None]] = set()
+        self._lease_task: asyncio.Task[None] | None = None
+        #: The jobs being worked on, by the task working on each.
+        self._running: dict[asyncio.Task[None], str] = {}
         self._stopping = False
         #: Outcomes so far: ``delivered``, ``retried`` (a failed attempt with attempts left), ``failed``.
         self.outcomes: collections.Counter[str] = collections.Counter()
@@ -67,10 +72,11 @@ class CallbackWorker:
             return
         self._stopping = False
         self._wake = asyncio.Event()  # made here, in the loop that runs the worker
-        recovered = await asyncio.to_thread(self._store.recover_jobs)
+        recovered = await asyncio.to_thread(self._store.recover_jobs, self._clock())
         if recovered:
-            logger.info("resuming %d callback job(s) left unfinished by the last run", recovered)
+            logger.info("%d callback job(s) left unfinished by a stopped server will be resumed", recovered)
         self._loop_task = asyncio.create_task(self._loop(), name="openlisten-callbacks")
+        self._lease_task = asyncio.create_task(self._renew_leases(), name="openlisten-callback-leases")
 
     def notify(self) -> None:
         """A job was added: look at the store now."""
@@ -84,10 +90,11 @@ class CallbackWorker:
         self.notify()
         if self._running:
             await asyncio.wait(set(self._running), timeout=grace_s)
-        for task in (*self._running, *([self._loop_task] if self._loop_task else [])):
+        tasks = [*self._running, *(task for task in (self._loop_task, self._lease_task) if task is not None)]
+        for task in tasks:
             task.cancel()
-        await asyncio.gather(*self._running, *([self._loop_task] if self._loop_task else []), return_exceptions=True)
-        self._loop_task = None
+        await asyncio.gather(*tasks, return_exceptions=True)
+        self._loop_task = self._lease_task = None
         await self._sender.aclose()
 
     async def _loop(self) -> None:
@@ -95,11 +102,11 @@ class CallbackWorker:
         while not self._stopping:
             try:
                 while len(self._running) < self._concurrency and not self._stopping:
-                    job = await asyncio.to_thread(self._store.claim_job, self._clock())
+                    job = await asyncio.to_thread(self._store.claim_job, self._clock(), self._lease_s)
                     if job is None:
                         break
                     task = asyncio.create_task(self._run(job), name=f"callback-{job.request_id}")
-                    self._running.add(task)
+                    self._running[task] = job.request_id
                     task.add_done_callback(self._finished)
                 timeout = await self._sleep_s()
             except Exception:
@@ -110,8 +117,18 @@ class CallbackWorker:
             self._wake.clear()
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._running.discard(task)
+        self._running.pop(task, None)
         self.notify()
+
+    async def _renew_leases(self) -> None:
+        """Keep the jobs being worked on leased to this worker, renewing a third of a lease ahead."""
+        while True:
+            await asyncio.sleep(self._lease_s / 3)
+            try:
+                ids = list(self._running.values())
+                await asyncio.to_thread(self._store.renew_leases, ids, self._clock() + self._lease_s)
+            except Exception:
+                logger.exception("the callback worker could not renew its job leases; trying again")
 
     async def _sleep_s(self) -> float:
         if len(self._running) >= self._concurrency:
@@ -124,7 +141,7 @@ class CallbackWorker:
             error = await self._attempt(job)
             await asyncio.to_thread(self._record, job, error)
         except asyncio.CancelledError:
-            raise  # shutting down: the job stays RUNNING and is recovered at the next start
+            raise  # shutting down: the job stays RUNNING until its lease runs out, then is claimed again
         except Exception:
             logger.exception("callback job %s: the job store failed; the job resumes at the next start", job.request_id)
 

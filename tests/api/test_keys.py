@@ -15,7 +15,8 @@ from openlisten.config import Settings
 from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.errors import AuthError, InvalidParameter, PermissionDenied
-from openlisten.jobs.store import SqliteStore, open_store
+from openlisten.jobs.sql_store import SqlStore
+from openlisten.jobs.store import open_store
 from tests.api.test_routes import AUTH, KEY, tone
 
 FORBIDDEN = {"err_code": "FORBIDDEN", "err_msg": "Insufficient permissions."}
@@ -36,7 +37,7 @@ def token_key(key: str) -> dict[str, str]:
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SqliteStore:
+def store(tmp_path: Path) -> SqlStore:
     return open_store(tmp_path)
 
 
@@ -44,7 +45,7 @@ def listen(http: TestClient, headers: dict[str, str]) -> int:
     return http.post("/v1/listen", content=tone(0.3), headers=headers).status_code
 
 
-def test_scopes_decide_what_a_key_may_do(tmp_path: Path, store: SqliteStore) -> None:
+def test_scopes_decide_what_a_key_may_do(tmp_path: Path, store: SqlStore) -> None:
     transcriber_key, _ = create_key(store, "app", [TRANSCRIBE])
     granter_key, _ = create_key(store, "token service", [GRANT])
     http = app_on(tmp_path)
@@ -69,7 +70,7 @@ def test_keys_given_to_the_server_hold_every_scope(tmp_path: Path) -> None:
     }
 
 
-def test_revoking_a_key_ends_it_and_its_tokens_at_once(tmp_path: Path, store: SqliteStore) -> None:
+def test_revoking_a_key_ends_it_and_its_tokens_at_once(tmp_path: Path, store: SqlStore) -> None:
     key, record = create_key(store, "", [TRANSCRIBE, GRANT])
     http = app_on(tmp_path)
     token = http.post("/v1/auth/grant", headers=token_key(key), json={"ttl_seconds": 600}).json()["access_token"]
@@ -120,7 +121,7 @@ def test_a_token_expires(tmp_path: Path) -> None:
     assert listen(http, bearer(token)) == 401
 
 
-def test_authenticate_with_a_scope_for_the_websocket_handshake(store: SqliteStore) -> None:
+def test_authenticate_with_a_scope_for_the_websocket_handshake(store: SqlStore) -> None:
     key, _ = create_key(store, "", [GRANT])
     auth = Authenticator(Settings(), store)
     assert auth.authenticate(f"Token {key}", GRANT).key_id
@@ -134,7 +135,7 @@ def test_authenticate_with_a_scope_for_the_websocket_handshake(store: SqliteStor
         auth.authenticate(f"Token {token}", TRANSCRIBE)  # a token is not a key
 
 
-def test_create_key_scopes_and_deepgram_roles(store: SqliteStore) -> None:
+def test_create_key_scopes_and_deepgram_roles(store: SqlStore) -> None:
     with pytest.raises(InvalidParameter, match="scopes"):
         create_key(store, "", ["usage:write"])
     with pytest.raises(InvalidParameter, match="scopes"):
@@ -143,7 +144,7 @@ def test_create_key_scopes_and_deepgram_roles(store: SqliteStore) -> None:
     assert create_key(store, "", ["admin"])[1].scopes == {TRANSCRIBE, GRANT, KEYS}
 
 
-def test_a_key_creates_keys_with_no_more_than_its_scopes(store: SqliteStore) -> None:
+def test_a_key_creates_keys_with_no_more_than_its_scopes(store: SqlStore) -> None:
     with pytest.raises(PermissionDenied, match="lacks grant, transcribe"):
         create_key(store, "", ["owner"], within=frozenset({KEYS}))
     assert create_key(store, "", ["keys"], within=frozenset({KEYS}))[1].scopes == {KEYS}
@@ -179,7 +180,7 @@ def test_key_management_through_the_sdk(tmp_path: Path) -> None:
     assert http.delete(f"/v1/projects/local/keys/{created.api_key_id}", headers=AUTH).status_code == 404
 
 
-def test_managing_keys_needs_the_keys_scope(tmp_path: Path, store: SqliteStore) -> None:
+def test_managing_keys_needs_the_keys_scope(tmp_path: Path, store: SqlStore) -> None:
     member, _ = create_key(store, "", ["member"])
     http = app_on(tmp_path)
     token = http.post("/v1/auth/grant", headers=AUTH).json()["access_token"]

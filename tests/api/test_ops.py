@@ -5,11 +5,13 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 
 from openlisten.api.app import create_app
+from openlisten.api.replica_metrics import ReplicaMetrics
 from openlisten.config import Settings
 from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
@@ -132,3 +134,23 @@ def test_a_405_allows_every_method_of_the_path() -> None:
     response = http.delete("/v1/projects/p/keys", headers=AUTH)
     assert response.status_code == 405 and response.json()["err_code"] == "METHOD_NOT_ALLOWED"
     assert response.headers["allow"] == "GET, POST"  # two routes share the path (schemathesis found it)
+
+
+def test_a_replica_serves_its_own_labelled_metrics_and_is_listed_as_a_target() -> None:
+    """What each replica of ``serve --ray`` does (tests/e2e/test_ray_serve.py runs it on Ray)."""
+    http = app_with()
+    services = http.app.state.services  # type: ignore[attr-defined]
+    assert http.get("/metrics/targets").json() == []  # a server alone: no replicas
+    replica = ReplicaMetrics(services, "r-1", "127.0.0.1")
+    replica.start()
+    try:
+        [target] = http.get("/metrics/targets").json()
+        assert target["labels"] == {"replica": "r-1", "__metrics_path__": "/metrics"}
+        own = httpx.get(f"http://{target['targets'][0]}/metrics").text
+        through_the_app = http.get("/metrics").text
+        for text in (own, through_the_app):
+            labels = [dict(key) for _, key in samples(text)]
+            assert labels and all(label.get("replica") == "r-1" for label in labels)
+    finally:
+        replica.stop()
+    assert http.get("/metrics/targets").json() == []

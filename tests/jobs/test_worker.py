@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Iterator
 
 import pytest
 
 from openlisten.errors import URLFetchError
 from openlisten.jobs.callbacks import CallbackSender, RetryPolicy
-from openlisten.jobs.store import Job, JobState, NewJob, SqliteStore, open_store
+from openlisten.jobs.sql_store import SqlStore
+from openlisten.jobs.store import Job, JobState, NewJob, open_store
 from openlisten.jobs.worker import CallbackWorker
 from tests.callback_receiver import Receiver, callback_receiver
 
@@ -28,11 +30,11 @@ async def produce(job: Job) -> bytes:
     return b'{"request_id_seen": "%s"}' % job.request_id.encode()
 
 
-def add(store: SqliteStore, request_id: str, url: str, method: str = "POST") -> None:
+def add(store: SqlStore, request_id: str, url: str, method: str = "POST") -> None:
     store.add_job(NewJob(request_id, "key123", (), url, method, audio=b"x"), now=0.0)
 
 
-async def run_worker(store: SqliteStore, until: int, receiver: Receiver, retry: RetryPolicy, **kw: object) -> None:
+async def run_worker(store: SqlStore, until: int, receiver: Receiver, retry: RetryPolicy, **kw: object) -> None:
     worker = CallbackWorker(
         store, produce, CallbackSender(timeout_s=5, check_url=allow_all), retry=retry, concurrency=2, **kw
     )  # type: ignore[arg-type]
@@ -183,3 +185,45 @@ def test_stop_leaves_an_unfinished_job_for_the_next_start(receiver: Receiver) ->
 def test_retry_policy_delays() -> None:
     policy = RetryPolicy(max_attempts=6, base_s=2, max_s=10)
     assert [policy.delay_s(n) for n in range(1, 7)] == [2, 4, 8, 10, 10, None]
+
+
+def test_a_worker_keeps_its_job_leased_while_it_works_and_a_dead_ones_job_is_resumed(
+    receiver: Receiver, postgres_url: str
+) -> None:
+    """Two replicas on one PostgreSQL store: a slow job stays with the worker renewing its lease; a job whose
+    worker stopped (its lease not renewed) is delivered by the other, with its request id."""
+
+    async def slow(job: Job) -> bytes:
+        await asyncio.sleep(1.5)  # five leases long: renewed meanwhile
+        return await produce(job)
+
+    async def scenario() -> None:
+        first_store, second_store = open_store(None, postgres_url), open_store(None, postgres_url)
+        add(first_store, "slow", receiver.url)
+        sender = CallbackSender(timeout_s=5, check_url=allow_all)
+        first = CallbackWorker(first_store, slow, sender, retry=RetryPolicy(), lease_s=0.3)
+        await first.start()
+        await asyncio.sleep(0.2)
+        assert first.in_flight == 1
+        for _ in range(10):  # the other replica looks during the job and never gets it
+            assert second_store.claim_job(now=time.time(), lease_s=0.3) is None
+            await asyncio.sleep(0.1)
+        await first.stop(5.0)
+        assert [d.json()["request_id_seen"] for d in receiver.deliveries] == ["slow"]
+
+        add(first_store, "orphan", receiver.url)
+        assert first_store.claim_job(now=time.time(), lease_s=0.3) is not None  # claimed by a replica that dies
+        sender = CallbackSender(timeout_s=5, check_url=allow_all)
+        second = CallbackWorker(second_store, produce, sender, retry=RetryPolicy(), lease_s=0.3)
+        await second.start()
+        for _ in range(100):
+            if len(receiver.deliveries) == 2:
+                break
+            await asyncio.sleep(0.05)
+        await second.stop(1.0)
+        assert [d.json()["request_id_seen"] for d in receiver.deliveries] == ["slow", "orphan"]
+        assert {s.state for s in second_store.list_jobs()} == {JobState.DELIVERED}
+        first_store.close()
+        second_store.close()
+
+    asyncio.run(scenario())
