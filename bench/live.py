@@ -145,6 +145,12 @@ def session_audio(
     return SessionAudio(np.concatenate(pieces).astype(np.float32), " ".join(texts), finalize_at=finalize_at)
 
 
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def start_server(port: int, sessions: int) -> subprocess.Popen[bytes]:
     env = {**os.environ, "OPENLISTEN_MAX_LIVE_SESSIONS": str(max(sessions, 1) * 2)}
     command = [sys.executable, "-c", "from openlisten.cli import main; main()", "serve", "--port", str(port)]
@@ -335,9 +341,7 @@ def main() -> None:
     process = None
     url = args.url
     if url is None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
+        port = free_port()
         process = start_server(port, max(levels))
         url = f"http://127.0.0.1:{port}"
     print(f"cpu count {os.cpu_count()}; WER in % of the reference's words, per stream; pre: prerecorded", flush=True)

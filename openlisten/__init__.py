@@ -1,4 +1,4 @@
-"""OpenListen: Deepgram's ``/v1/listen`` speech-to-text API on hardware you own.
+"""OpenListen: Deepgram's ``/v1/listen`` and ``/v2/listen`` speech-to-text APIs on hardware you own.
 
 Embedded use, no server::
 
@@ -9,13 +9,16 @@ Embedded use, no server::
     async for message in openlisten.stream(pcm_pieces, encoding="linear16", sample_rate=16000):
         print(message.type)  # Results, SpeechStarted, UtteranceEnd, Metadata: what the WebSocket sends
 
+    async for message in openlisten.stream_turns(pcm_pieces, encoding="linear16", sample_rate=16000):
+        print(message.type)  # Connected, then TurnInfo: what /v2/listen (Flux) sends
+
 Importing the package loads no web framework: `create_app` (FastAPI) is imported on first use.
 """
 
 import typing
 
 from openlisten.config import Settings
-from openlisten.embedded import stream, transcribe
+from openlisten.embedded import stream, stream_turns, transcribe
 from openlisten.engine.engine import Engine
 from openlisten.errors import (
     AudioDecodeError,
@@ -58,6 +61,7 @@ __all__ = [
     "UnsupportedFeature",
     "create_app",
     "stream",
+    "stream_turns",
     "transcribe",
 ]
 

@@ -24,7 +24,7 @@ import numpy.typing as npt
 
 from openlisten.errors import OpenListenError
 
-__all__ = ["TerminalPrinter", "stream"]
+__all__ = ["TerminalPrinter", "TurnPrinter", "stream"]
 
 #: What is sent: mono linear16 at the engine's own rate, so the server resamples nothing.
 _SAMPLE_RATE = 16000
@@ -43,7 +43,8 @@ Emit = Callable[[Message], None]
 @click.option("--url", help="Server to stream to, e.g. http://127.0.0.1:8080 (default: the embedded engine).")
 @click.option("--api-key", envvar="DEEPGRAM_API_KEY", help="Key for --url (default: $DEEPGRAM_API_KEY).")
 @click.option("--json", "as_json", is_flag=True, help="Print every message as one JSON line.")
-@click.option("--model", default="nova-3", show_default=True, help="Deepgram model name.")
+@click.option("--turns", is_flag=True, help="Flux (/v2/listen): print the speaker's turns as they end.")
+@click.option("--model", help="Deepgram model name (default: nova-3, or flux-general-en with --turns).")
 @click.option("--language", help="BCP-47 language, e.g. en.")
 @click.option("--interim-results/--no-interim-results", default=True, show_default=True, help="Show hypotheses.")
 @click.option("--smart-format/--no-smart-format", default=True, show_default=True, help="Formatted text.")
@@ -58,7 +59,14 @@ Emit = Callable[[Message], None]
     help="Pace multiplier for a file: 2 sends it twice as fast as real time.",
 )
 def stream(
-    file: Path | None, mic: bool, url: str | None, api_key: str | None, as_json: bool, speed: float, **params: Any
+    file: Path | None,
+    mic: bool,
+    url: str | None,
+    api_key: str | None,
+    as_json: bool,
+    turns: bool,
+    speed: float,
+    **params: Any,
 ) -> None:
     """Transcribe FILE, streamed at real-time pace, or the microphone, printing the text as it is recognized.
 
@@ -68,16 +76,19 @@ def stream(
     if (file is None) != mic:
         raise click.UsageError("give a FILE or --mic (not both)")
     params = {k: v for k, v in params.items() if v is not None}
+    if turns:  # Flux takes none of v1's transcript options: turns come punctuated
+        params = {"model": params.get("model", "flux-general-en")}
+    params.setdefault("model", "nova-3")
     params.update(encoding="linear16", sample_rate=_SAMPLE_RATE)
     ws_url = _ws_url(url) if url else None
     chunks = _paced(_read_file(file), speed) if file is not None else _microphone(_open_microphone())
-    printer = TerminalPrinter()
+    printer: TerminalPrinter | TurnPrinter = TurnPrinter() if turns else TerminalPrinter()
     emit: Emit = _print_json if as_json else printer
     try:
         if ws_url:
-            asyncio.run(_via_server(ws_url, api_key or _NO_KEY, params, chunks, emit))
+            asyncio.run(_via_server(ws_url, api_key or _NO_KEY, params, chunks, emit, flux=turns))
         else:
-            asyncio.run(_in_process(params, chunks, emit))
+            asyncio.run(_in_process(params, chunks, emit, flux=turns))
     finally:
         printer.end_line()
 
@@ -125,6 +136,35 @@ class TerminalPrinter:
     def _show(self, text: str) -> None:
         if text != self._shown:
             pad = " " * max(0, len(self._shown) - len(text))  # blanks over the rest of a longer interim
+            self._echo(f"\r{text}{pad}")
+            self._shown = text
+
+
+class TurnPrinter:
+    """Prints each Flux turn on its own line as it grows, ending the line at its EndOfTurn."""
+
+    def __init__(self, echo: Callable[[str], None] | None = None) -> None:
+        self._echo = echo or (lambda text: click.echo(text, nl=False))
+        self._shown = ""
+
+    def __call__(self, message: Message) -> None:
+        if message.get("type") != "TurnInfo":
+            return
+        text = f"[turn {message.get('turn_index')}] {message.get('transcript') or ''}"
+        if message.get("event") == "EndOfTurn":
+            self._show(f"{text}  ({message.get('trigger')}, {message.get('end_of_turn_confidence', 0):.2f})")
+            self.end_line()
+        else:
+            self._show(text)
+
+    def end_line(self) -> None:
+        if self._shown:
+            self._echo("\n")
+        self._shown = ""
+
+    def _show(self, text: str) -> None:
+        if text != self._shown:
+            pad = " " * max(0, len(self._shown) - len(text))
             self._echo(f"\r{text}{pad}")
             self._shown = text
 
@@ -206,8 +246,10 @@ def _ws_url(url: str) -> str:
     return f"{schemes[scheme.lower()]}://{rest}"
 
 
-async def _via_server(ws_url: str, api_key: str, params: Message, chunks: AsyncIterator[bytes], emit: Emit) -> None:
-    """Stream through the official SDK, as any Deepgram client would."""
+async def _via_server(
+    ws_url: str, api_key: str, params: Message, chunks: AsyncIterator[bytes], emit: Emit, *, flux: bool = False
+) -> None:
+    """Stream through the official SDK, as any Deepgram client would (``listen.v2`` for Flux)."""
     from deepgram import AsyncDeepgramClient
     from deepgram.core.api_error import ApiError
     from deepgram.environment import DeepgramClientEnvironment
@@ -217,7 +259,8 @@ async def _via_server(ws_url: str, api_key: str, params: Message, chunks: AsyncI
     environment = DeepgramClientEnvironment(base=http_url, production=ws_url, agent=ws_url, agent_rest=http_url)
     client = AsyncDeepgramClient(api_key=api_key, environment=environment)
     try:
-        async with client.listen.v1.connect(**params) as connection:
+        listen = client.listen.v2 if flux else client.listen.v1
+        async with listen.connect(**params) as connection:
 
             async def send() -> None:
                 async for piece in chunks:
@@ -244,12 +287,13 @@ def _refusal(exc: Any) -> str:
     return (headers.get("dg-error") if headers else None) or str(exc.body)
 
 
-async def _in_process(params: Message, chunks: AsyncIterator[bytes], emit: Emit) -> None:
-    """Drive a live session in this process (`openlisten.stream`): what WebSocket ``/v1/listen`` does."""
-    from openlisten.embedded import stream
+async def _in_process(params: Message, chunks: AsyncIterator[bytes], emit: Emit, *, flux: bool = False) -> None:
+    """Drive a live session in this process (`openlisten.stream`, or `openlisten.stream_turns` for Flux): what
+    WebSocket ``/v1/listen`` (``/v2/listen``) does."""
+    from openlisten.embedded import stream, stream_turns
 
     try:
-        async for message in stream(chunks, **params):
+        async for message in (stream_turns if flux else stream)(chunks, **params):
             emit(message.model_dump(mode="json", exclude_none=True))
     except OpenListenError as exc:
         raise click.ClickException(exc.message) from exc

@@ -42,6 +42,10 @@ class Settings(BaseSettings):
     """Beam width of a live final decoded alone; finals that share a decode get a narrower one, and interims
     are always greedy. 1 decodes every final greedily: cheaper, and about 1.5 WER points worse."""
 
+    turn_model: Path | None = None
+    """The end-of-turn model of ``/v2/listen`` (Flux): a Smart Turn v3 ONNX file. None: the copy the
+    ``pipecat-ai`` wheel ships (the ``flux`` extra)."""
+
     decode_windows: int | None = Field(None, ge=1, le=64)
     """Most Whisper windows one decoding round of recordings' chunks encodes and decodes as one batch (more
     is faster per chunk, and a live final arriving meanwhile waits for the whole round). None: 4 on the

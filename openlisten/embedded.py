@@ -1,5 +1,6 @@
-"""Transcription in-process, with no server: `transcribe()` returns what ``POST /v1/listen`` would, and
-`stream()` yields what WebSocket ``/v1/listen`` would send."""
+"""Transcription in-process, with no server: `transcribe()` returns what ``POST /v1/listen`` would,
+`stream()` yields what WebSocket ``/v1/listen`` would send, and `stream_turns()` what ``/v2/listen`` (Flux)
+would."""
 
 from __future__ import annotations
 
@@ -9,24 +10,28 @@ import threading
 import uuid
 from collections.abc import AsyncIterable, AsyncIterator, Mapping
 from pathlib import Path
+from typing import Any
 
 from openlisten.config import Settings
 from openlisten.engine.engine import Engine
 from openlisten.errors import StreamClosed, UnsupportedFeature
 from openlisten.live.driver import SessionDriver
 from openlisten.live.events import Close, CloseStream
+from openlisten.live.flux_options import FluxOptions
 from openlisten.live.options import LiveOptions
 from openlisten.live.service import LiveService
 from openlisten.options import ListenOptions
 from openlisten.sources.url import fetch_audio
 from openlisten.transcriber import ProgressCallback, Transcriber
 from openlisten.transcript import now_rfc3339
+from openlisten.wire.base import WireModel
 from openlisten.wire.listen import ListenResponse
 from openlisten.wire.live import ServerMessage
 from openlisten.wire.render import render_response
+from openlisten.wire.render_flux import FluxRenderer
 from openlisten.wire.render_live import LiveContext, render_live_event
 
-__all__ = ["default_engine", "stream", "transcribe"]
+__all__ = ["default_engine", "stream", "stream_turns", "transcribe"]
 
 _default: Engine | None = None
 _default_lock = threading.Lock()
@@ -79,6 +84,38 @@ async def stream(
     await asyncio.to_thread(service.engine.load, spec)  # before the audio's clock starts
     driver = SessionDriver(session, service.engine.scheduler, service.engine.decoder(spec))
     context = LiveContext(str(uuid.uuid4()), now_rfc3339(), spec.info, options.listen.extra)
+    async for event in _drive(driver, audio):
+        message = render_live_event(event, context)
+        if message is not None:
+            yield message
+
+
+async def stream_turns(
+    audio: AsyncIterable[bytes], *, engine: Engine | None = None, **params: object
+) -> AsyncIterator[WireModel]:
+    """Live audio as Flux (WebSocket ``/v2/listen``) would answer it: Connected, then TurnInfo messages
+    (StartOfTurn, Update, EagerEndOfTurn, TurnResumed, EndOfTurn) as the speaker's turns go.
+
+    `params` are ``/v2/listen``'s query parameters (``model`` defaults to ``flux-general-en``), for example
+    ``encoding="linear16", sample_rate=16000, eot_threshold=0.8``. Errors raise `StreamClosed`, as `stream`.
+    """
+    service = LiveService(engine or default_engine())
+    options = FluxOptions.from_query(_query_items({"model": "flux-general-en"} | params))
+    session, spec = service.open_flux(options)
+    end_of_turn = await service.end_of_turn_model()
+    await asyncio.to_thread(service.engine.load, spec)
+    driver = SessionDriver(session, service.engine.scheduler, service.engine.decoder(spec), end_of_turn=end_of_turn)
+    renderer = FluxRenderer(str(uuid.uuid4()))
+    yield renderer.connected()
+    async for event in _drive(driver, audio):
+        message = renderer.render(event)
+        if message is not None:
+            yield message
+
+
+async def _drive(driver: SessionDriver, audio: AsyncIterable[bytes]) -> AsyncIterator[Any]:
+    """Feed `audio` to the driver's session, then CloseStream; its events until it closes (an error close
+    raises `StreamClosed`)."""
 
     async def send() -> None:
         async for piece in audio:
@@ -92,9 +129,7 @@ async def stream(
                 if event.code != 1000:
                     raise StreamClosed(event.code, event.reason)
                 break
-            message = render_live_event(event, context)
-            if message is not None:
-                yield message
+            yield event
         if sender.done():
             sender.result()  # the audio source's own error, if it failed
     finally:

@@ -14,7 +14,7 @@ import pytest
 from click.testing import CliRunner
 
 from openlisten.cli import main
-from openlisten.cli_stream import TerminalPrinter
+from openlisten.cli_stream import TerminalPrinter, TurnPrinter
 from tests.conftest import words_of
 
 SPEECH = "hello world this is a test"
@@ -62,6 +62,27 @@ def test_printer_overwrites_interims_keeps_finals_and_ends_lines_at_speech_final
     assert "".join(out) == (
         "\rhello\rhello wor\rHello world.\rHello world. this\rHello world. This is it.\n\rstray\r     \rBye.\n"
     )
+
+
+def test_turn_printer_grows_each_turn_in_place_and_ends_its_line() -> None:
+    out: list[str] = []
+    printer = TurnPrinter(out.append)
+    for event, text in (("StartOfTurn", "Hello"), ("Update", "Hello there."), ("EndOfTurn", "Hello there.")):
+        info = {"type": "TurnInfo", "event": event, "turn_index": 0, "transcript": text}
+        printer(info | {"trigger": "model", "end_of_turn_confidence": 0.91})
+    printer({"type": "Connected"})
+    printer.end_line()
+    assert "".join(out) == "\r[turn 0] Hello\r[turn 0] Hello there.\r[turn 0] Hello there.  (model, 0.91)\n"
+
+
+def test_stream_turns_prints_each_turn_as_it_ends_embedded(speech_file: Path) -> None:
+    args = ["stream", str(speech_file), "--turns", "--json"]
+    result = CliRunner().invoke(main, args, env={"OPENLISTEN_CPU_THREADS": "1"})
+    assert result.exit_code == 0, result.output
+    messages = [json.loads(line) for line in result.output.splitlines()]
+    assert messages[0]["type"] == "Connected"
+    ends = [m for m in messages if m.get("event") == "EndOfTurn"]
+    assert len(ends) == 1 and _recognized(ends[0]["transcript"])  # the stream's end ends its one turn
 
 
 def test_stream_prints_the_text_of_a_file_embedded(speech_file: Path) -> None:

@@ -12,6 +12,7 @@ from fastapi import FastAPI
 
 from openlisten.api import (
     routes_auth,
+    routes_flux,
     routes_keys,
     routes_listen,
     routes_live,
@@ -67,6 +68,7 @@ def create_app(
     for router in (
         routes_listen.router,
         routes_live.router,
+        routes_flux.router,
         routes_models.router,
         routes_auth.router,
         routes_keys.router,

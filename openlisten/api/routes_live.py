@@ -12,6 +12,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
+from typing import Any
 
 import pydantic
 from fastapi import APIRouter, WebSocket
@@ -27,6 +29,7 @@ from openlisten.live.events import Close, CloseStream, Configure, Control, Final
 from openlisten.live.options import LiveOptions
 from openlisten.live.service import LiveService
 from openlisten.transcript import DiarizeInfo, now_rfc3339
+from openlisten.wire.base import WireModel
 from openlisten.wire.live import (
     CLIENT_MESSAGE,
     ClientMessage,
@@ -37,14 +40,14 @@ from openlisten.wire.live import (
 )
 from openlisten.wire.render_live import LiveContext, render_live_event
 
-__all__ = ["router"]
+__all__ = ["GONE", "authenticate_websocket", "router", "serve_session"]
 
 logger = logging.getLogger(__name__)
 
 router = APIRouter(tags=["live"])
 
 #: What a failed send or receive raises once the client is gone (uvicorn's ClientDisconnected is an OSError).
-_GONE = (WebSocketDisconnect, RuntimeError, OSError)
+GONE = (WebSocketDisconnect, RuntimeError, OSError)
 
 
 @router.websocket("/v1/listen")
@@ -53,7 +56,7 @@ async def listen_live(websocket: WebSocket) -> None:
     services: Services = websocket.app.state.services
     live: LiveService = websocket.app.state.live
     try:
-        principal, subprotocol = _authenticate(websocket, services.authenticator)
+        principal, subprotocol = authenticate_websocket(websocket, services.authenticator)
         if services.lifecycle.draining:
             raise Unavailable("The server is shutting down; retry.")
         options = LiveOptions.from_query(websocket.query_params.multi_items())
@@ -74,7 +77,7 @@ async def listen_live(websocket: WebSocket) -> None:
         )
         driver = SessionDriver(session, live.engine.scheduler, live.engine.decoder(spec), embedder=embedder)
         logger.info("live request %s opened (model %s)", context.request_id, spec.name)
-        await _serve(websocket, driver, context, services)
+        await serve_session(websocket, driver, services, lambda event: render_live_event(event, context), _feed_text)
         services.metrics.audio_seconds.labels(source="live").inc(session.duration_s)
         logger.info("live request %s ended after %.1f s of audio", context.request_id, session.duration_s)
     finally:
@@ -85,7 +88,7 @@ async def listen_live(websocket: WebSocket) -> None:
 router.add_api_websocket_route("//v1/listen", listen_live)
 
 
-def _authenticate(websocket: WebSocket, authenticator: Authenticator) -> tuple[Principal, str | None]:
+def authenticate_websocket(websocket: WebSocket, authenticator: Authenticator) -> tuple[Principal, str | None]:
     """The principal, and the subprotocol to select (only one the client offered, spec §5.1)."""
     header = websocket.headers.get("authorization")
     offered = [protocol.strip() for protocol in websocket.scope.get("subprotocols", [])]
@@ -98,9 +101,18 @@ def _authenticate(websocket: WebSocket, authenticator: Authenticator) -> tuple[P
     return authenticator.authenticate(header, TRANSCRIBE), None
 
 
-async def _serve(websocket: WebSocket, driver: SessionDriver, context: LiveContext, services: Services) -> None:
-    """Move frames until the session closes or the client leaves; a server drain finishes the stream."""
-    receiver = asyncio.create_task(_receive(websocket, driver))
+async def serve_session(
+    websocket: WebSocket,
+    driver: SessionDriver,
+    services: Services,
+    render: Callable[[Any], WireModel | None],
+    feed_text: Callable[[SessionDriver, str], None],
+    first: WireModel | None = None,
+) -> None:
+    """Move frames until the session closes or the client leaves: client frames into `driver` (text through
+    `feed_text`), the session's events out as `render` makes them (after `first`), its `Close` as the close
+    frame. A server drain finishes the stream (CloseStream)."""
+    receiver = asyncio.create_task(_receive(websocket, driver, feed_text))
     finished = asyncio.Event()
 
     async def finish_on_drain() -> None:
@@ -109,18 +121,22 @@ async def _serve(websocket: WebSocket, driver: SessionDriver, context: LiveConte
 
     remove_hook = services.lifecycle.on_drain(finish_on_drain)
     try:
+        if first is not None:
+            await websocket.send_text(first.model_dump_json(exclude_none=True))
         async for event in driver.events():
             if isinstance(event, Close):
-                with contextlib.suppress(*_GONE):
+                with contextlib.suppress(*GONE):
                     await websocket.close(event.code, event.reason)
                 return
-            message = render_live_event(event, context)
+            message = render(event)
             if message is None:
                 continue
             try:
                 await websocket.send_text(message.model_dump_json(exclude_none=True))
-            except _GONE:
+            except GONE:
                 driver.disconnect()
+    except GONE:
+        driver.disconnect()
     finally:
         finished.set()
         remove_hook()
@@ -128,7 +144,9 @@ async def _serve(websocket: WebSocket, driver: SessionDriver, context: LiveConte
         driver.close()
 
 
-async def _receive(websocket: WebSocket, driver: SessionDriver) -> None:
+async def _receive(
+    websocket: WebSocket, driver: SessionDriver, feed_text: Callable[[SessionDriver, str], None]
+) -> None:
     """Hand every client frame to the driver; tell it when the client is gone."""
     try:
         while True:
@@ -140,8 +158,8 @@ async def _receive(websocket: WebSocket, driver: SessionDriver) -> None:
             if data is not None:
                 driver.feed_audio(data)
             else:
-                _feed_text(driver, message.get("text") or "")
-    except _GONE:
+                feed_text(driver, message.get("text") or "")
+    except GONE:
         pass
     driver.disconnect()
 

@@ -1,4 +1,5 @@
-"""`SessionDriver`: runs a `LiveSession` in an asyncio task, its model work on the shared scheduler.
+"""`SessionDriver`: runs a live session (v1's `LiveSession` or Flux's `FluxSession`) in an asyncio task,
+its model work on the shared scheduler.
 
 The driver is the only code that touches a session, always from the event loop's thread: client frames
 come in through `feed_*`, model results come back from the scheduler's worker through
@@ -14,17 +15,52 @@ import logging
 import time
 from collections.abc import AsyncIterator, Callable, Hashable
 from concurrent.futures import Future
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
 from openlisten.features.diarize import VoiceEmbedder
-from openlisten.live.events import CancelRequest, Close, Control, DecodeRequest, EmbedRequest, Event, Expedite
-from openlisten.live.session import LiveSession, SessionState
+from openlisten.live.events import CancelRequest, Close, DecodeRequest, EmbedRequest, Expedite
+from openlisten.live.flux import EndOfTurnRequest
+from openlisten.live.session import SessionState
 
-__all__ = ["SessionDriver"]
+if TYPE_CHECKING:
+    from openlisten.engine.end_of_turn import EndOfTurnModel
+
+__all__ = ["Session", "SessionDriver"]
+
+
+class Session(Protocol):
+    """What a driver runs: a sans-I/O live session."""
+
+    @property
+    def state(self) -> SessionState: ...
+
+    @property
+    def backlogged(self) -> bool: ...
+
+    def feed_audio(self, data: bytes) -> None: ...
+
+    def feed_control(self, control: Any) -> None: ...
+
+    def feed_invalid(self, text: str, description: str) -> None: ...
+
+    def advance(self, now: float) -> None: ...
+
+    def next_deadline(self) -> float | None: ...
+
+    def deliver(self, request_id: int, result: Any) -> None: ...
+
+    def cancelled(self, request_id: int) -> None: ...
+
+    def failed(self, request_id: int, message: str) -> None: ...
+
+    def disconnect(self) -> None: ...
+
+    def events(self) -> list[Any]: ...
+
 
 logger = logging.getLogger(__name__)
 
@@ -34,11 +70,12 @@ class SessionDriver:
 
     def __init__(
         self,
-        session: LiveSession,
+        session: Session,
         scheduler: Scheduler,
         decoder: BatchRunner[DecodeItem, DecodeResult],
         *,
         embedder: VoiceEmbedder | None = None,
+        end_of_turn: EndOfTurnModel | None = None,
         name: Hashable = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -46,6 +83,7 @@ class SessionDriver:
         self._scheduler = scheduler
         self._decoder = decoder
         self._embedder = embedder
+        self._end_of_turn = end_of_turn
         #: Tells this session's interims apart from other sessions' when the scheduler coalesces them.
         self._name = name if name is not None else object()
         self._clock = clock
@@ -69,7 +107,7 @@ class SessionDriver:
             self._room.clear()
             await self._room.wait()
 
-    def feed_control(self, control: Control) -> None:
+    def feed_control(self, control: Any) -> None:
         """A parsed text frame."""
         self.session.feed_control(control)
         self._poke()
@@ -86,7 +124,7 @@ class SessionDriver:
 
     # Output.
 
-    async def events(self) -> AsyncIterator[Event]:
+    async def events(self) -> AsyncIterator[Any]:
         """What to send the client, in order, until the session closes (a `Close` comes last, if any)."""
         while True:
             # Read before draining: while an event is being sent, the client's frames may close the session,
@@ -113,14 +151,16 @@ class SessionDriver:
         self._wake.set()
         self._room.set()
 
-    def _drain(self) -> list[Event]:
+    def _drain(self) -> list[Any]:
         """The session's events for the client; its model requests go to the scheduler."""
-        out: list[Event] = []
+        out: list[Any] = []
         for event in self.session.events():
             if isinstance(event, DecodeRequest):
                 self._submit(event)
             elif isinstance(event, EmbedRequest):
                 self._submit_embed(event)
+            elif isinstance(event, EndOfTurnRequest):
+                self._submit_end_of_turn(event)
             elif isinstance(event, CancelRequest):
                 future = self._futures.pop(event.request_id, None)
                 if future is not None:
@@ -147,6 +187,11 @@ class SessionDriver:
         clips = request.turns.clips
         future = self._scheduler.submit(Priority.LIVE_FINAL, lambda: np.stack([embedder.embed(c) for c in clips]))
         self._track(request.request_id, future, "speakers")
+
+    def _submit_end_of_turn(self, request: EndOfTurnRequest) -> None:
+        model = self._end_of_turn
+        assert model is not None, "a Flux session needs the driver's end-of-turn model"
+        self._track(request.request_id, model.submit(request.audio), "end of turn")
 
     def _track(self, request_id: int, future: Future[Any], kind: str) -> None:
         submitted = time.perf_counter()

@@ -108,8 +108,11 @@ class LiveSession:
         detector_factory: Callable[[], SpeechDetector] = SileroDetector,
         idle_timeout_s: float = IDLE_TIMEOUT_S,
         limits: AudioLimits | None = None,
+        tap: Callable[[npt.NDArray[np.float32]], None] | None = None,
     ) -> None:
         self.options = options
+        #: Sees the mono audio of a one-channel stream as it is decoded (Flux keeps it for its turn model).
+        self._tap = tap
         self.state = SessionState.OPEN
         self._language = language
         self._detector_factory = detector_factory
@@ -130,6 +133,16 @@ class LiveSession:
     def duration_s(self) -> float:
         """Seconds of audio decoded so far."""
         return round(self._channels[0].samples / SAMPLE_RATE, 3) if self._channels else 0.0
+
+    @property
+    def keyterms(self) -> tuple[str, ...]:
+        """The keyterms in force (the query's, or the last Configure's)."""
+        return self._keyterms
+
+    @property
+    def waiting(self) -> bool:
+        """Whether finals are still being decoded."""
+        return any(channel.waiting for channel in self._channels)
 
     @property
     def backlogged(self) -> bool:
@@ -237,6 +250,8 @@ class LiveSession:
             self._start_channels(samples.shape[0])
         if len(self._channels) == 1:
             mono = samples[0] if samples.shape[0] == 1 else samples.mean(axis=0, dtype=np.float32)
+            if self._tap is not None:
+                self._tap(mono)
             self._channels[0].push(mono)
         else:
             for channel, row in zip(self._channels, samples, strict=True):
@@ -316,7 +331,7 @@ class LiveSession:
         self._finish_if_done()
 
     def _finish_if_done(self) -> None:
-        if self.state is not SessionState.CLOSING or any(channel.waiting for channel in self._channels):
+        if self.state is not SessionState.CLOSING or self.waiting:
             return
         metadata = Metadata(self._sha256.hexdigest(), self.duration_s, self._decoded_channels)
         self._events.append(metadata)

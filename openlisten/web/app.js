@@ -1,4 +1,5 @@
-// OpenListen playground: a file goes to POST /v1/listen, the microphone to WebSocket /v1/listen
+// OpenListen playground: a file goes to POST /v1/listen, the microphone to WebSocket /v1/listen (or, with
+// "turns", to /v2/listen: Flux, the speaker's turns as they end)
 // (spec/listen-v1.md §3, §5). Plain browser JavaScript: no build step, nothing fetched from elsewhere.
 "use strict";
 
@@ -234,11 +235,13 @@ async function startLive() {
     live.stream = await navigator.mediaDevices.getUserMedia({ audio: { channelCount: 1 } });
     const worklet = new Blob([PCM16_WORKLET], { type: "text/javascript" });
     await live.context.audioWorklet.addModule(URL.createObjectURL(worklet));
-    const params = queryFromForm();
+    const turns = $("live-turns").checked;
+    // Flux takes none of the form's transcript options: its turns come punctuated.
+    const params = turns ? new URLSearchParams({ model: "flux-general-en" }) : queryFromForm();
     params.set("encoding", "linear16");
     params.set("sample_rate", String(live.context.sampleRate));
-    params.set("interim_results", "true");
-    const url = new URL(`v1/listen?${params}`, location.href);
+    if (!turns) params.set("interim_results", "true");
+    const url = new URL(`${turns ? "v2" : "v1"}/listen?${params}`, location.href);
     url.protocol = url.protocol === "https:" ? "wss:" : "ws:";
     openSocket(url, protocols);
   } catch (error) {
@@ -312,8 +315,26 @@ function onLiveMessage(message) {
     endLine();
   } else if (message.type === "Metadata") {
     setStatus(`${message.duration.toFixed(1)} s of audio streamed · request ${message.request_id}`);
+  } else if (message.type === "TurnInfo") {
+    onTurn(message);
   } else if (message.type === "Error") {
-    showError(`${message.variant}: ${message.description}`);
+    showError(`${message.variant || message.code}: ${message.description}`);
+  }
+}
+
+/** A turn grows in the lighter style; at EndOfTurn it is set, labelled with what ended it. */
+function onTurn(message) {
+  const line = currentLine();
+  line.interim.textContent = message.transcript;
+  if (message.event === "EagerEndOfTurn") line.element.dataset.eager = "true";
+  if (message.event === "TurnResumed") delete line.element.dataset.eager;
+  if (message.event === "EndOfTurn") {
+    line.final.textContent = message.transcript;
+    line.interim.textContent = "";
+    delete line.element.dataset.eager;
+    const confidence = message.end_of_turn_confidence.toFixed(2);
+    line.element.dataset.turn = `turn ${message.turn_index} · ${message.trigger} · ${confidence}`;
+    live.line = null;
   }
 }
 

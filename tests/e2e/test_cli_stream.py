@@ -61,6 +61,18 @@ def test_stream_json_has_results_then_metadata(live_server: LiveServer, speech_f
     assert any(m["speech_final"] for m in results)
 
 
+def test_stream_turns_to_a_server_prints_each_turn_as_it_ends(
+    live_server: LiveServer, speech_file: Callable[[str], Path]
+) -> None:
+    args = ["stream", str(speech_file(LONG_SPEECH)), "--turns", "--url", live_server.base_url, "--api-key", API_KEY]
+    result = CliRunner().invoke(main, [*args, "--speed", "2"])
+    assert result.exit_code == 0, result.output
+    lines = [line.split("\r")[-1] for line in result.output.split("\n") if line]
+    assert lines and all(line.startswith("[turn ") for line in lines), result.output
+    assert lines[-1].endswith(")")  # how the last turn ended, and with what confidence
+    assert {"quick", "lazy", "barn"} <= set(words_of(" ".join(lines))), result.output
+
+
 def test_stream_refusals_are_clean_errors(live_server: LiveServer, speech_file: Callable[[str], Path]) -> None:
     audio = str(speech_file("hello world"))
     result = CliRunner().invoke(main, ["stream", audio, "--url", live_server.base_url, "--api-key", "wrong"])

@@ -166,3 +166,22 @@ def test_live_mode_streams_the_microphone(browser: webdriver.Chrome, server: Liv
     assert any(snapshot["interim"] for snapshot in seen[:first_final]), seen
     finals = words_of(browser.find_element(By.CSS_SELECTOR, "#live .final").text)
     assert {"quick", "lazy", "green", "field"} <= set(finals), finals
+
+
+def test_live_turns_mode_shows_each_turn_closing(browser: webdriver.Chrome, server: LiveServer) -> None:
+    """With "turns" the microphone goes to /v2/listen (Flux): each turn is set with what ended it."""
+    _open(browser, server)
+    browser.find_element(By.ID, "live-turns").click()
+    browser.find_element(By.ID, "live-toggle").click()
+    state = browser.find_element(By.ID, "live-state")
+    WebDriverWait(browser, 30).until(lambda b: state.text == "live")
+    ended = "#live .line[data-turn]"
+    WebDriverWait(browser, 60).until(lambda b: b.find_elements(By.CSS_SELECTOR, ended))
+    _screenshot(browser, "playground-turns.png")
+    browser.find_element(By.ID, "live-toggle").click()
+    WebDriverWait(browser, 30).until(lambda b: state.text == "closed")
+    assert not browser.find_element(By.ID, "error").is_displayed()
+    first = browser.find_element(By.CSS_SELECTOR, ended)
+    assert re.fullmatch(r"turn 0 · (model|timeout|manual) · \d\.\d\d", first.get_attribute("data-turn") or "")
+    assert {"quick", "brown", "fox"} <= set(words_of(first.find_element(By.CSS_SELECTOR, ".final").text))
+    browser.find_element(By.ID, "live-turns").click()  # back to /v1/listen for the other tests

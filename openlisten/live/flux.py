@@ -1,0 +1,355 @@
+"""`FluxSession`: one ``/v2/listen`` connection (Flux: turn-taking for voice agents), sans-I/O.
+
+The words come from the same transcript pipeline as ``/v1/listen``'s: a `LiveSession` inside, fed the
+audio and asked for interim results, speech events and endpoints, whose decodes go to the shared
+scheduler like any live stream's. What Flux adds is the turn (`TurnTracker`): at each pause the session
+asks the end-of-turn model (an `EndOfTurnRequest`, model work like a decode) how likely the speaker has
+finished, on the last seconds of audio before the pause, and the tracker decides what to send. The
+driver (`SessionDriver`) runs it exactly as it runs a v1 session::
+
+    state    input                              → next     events
+    OPEN     audio                               OPEN      TurnInfo (StartOfTurn, Update, EagerEndOfTurn,
+                                                           TurnResumed, EndOfTurn), model requests
+    OPEN     Configure                           OPEN      FluxConfigureSuccess | ConfigureFailure
+    OPEN     ForceEndTurn                        OPEN      EndOfTurn (manual) once the turn's words are final
+    OPEN     unknown text                        OPEN      Warning
+    OPEN     CloseStream                         CLOSING   the last words, EndOfTurn of an open turn
+    CLOSING  the last final delivered            CLOSED    Close(1000)
+    any      undecodable audio, model failure,   CLOSED    FatalError, Close(1008 or 1011)
+             idle timeout
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+
+import numpy as np
+import numpy.typing as npt
+
+from openlisten.audio import SAMPLE_RATE, AudioLimits
+from openlisten.engine.end_of_turn import END_OF_TURN_WINDOW_S
+from openlisten.engine.packed_decoder import DecodeResult
+from openlisten.live.events import (
+    CancelRequest,
+    Close,
+    CloseStream,
+    Configure,
+    ConfigureFailure,
+    ConfigureSuccess,
+    DecodeRequest,
+    EmbedRequest,
+    Event,
+    Expedite,
+    Finalize,
+    InvalidMessage,
+    KeepAlive,
+    Results,
+    SpeechStarted,
+)
+from openlisten.live.options import LiveOptions
+from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
+from openlisten.live.turns import TurnThresholds, TurnTracker
+from openlisten.live.vad import SileroDetector, SpeechDetector
+
+__all__ = [
+    "EndOfTurnRequest",
+    "FatalError",
+    "FluxConfigure",
+    "FluxConfigureSuccess",
+    "FluxControl",
+    "FluxSession",
+    "FluxWarning",
+    "ForceEndTurn",
+]
+
+#: Audio after the end of the last word the end-of-turn model hears: the start of the pause, as it was
+#: trained on (speech, then a voice detector's fraction of a second of silence).
+_PAUSE_HEARD_S = 0.2
+#: Audio before a turn's first word the end-of-turn model hears too.
+_PRE_ROLL_S = 0.3
+#: Audio kept for the end-of-turn model.
+_KEEP_SAMPLES = int((END_OF_TURN_WINDOW_S + 2.0) * SAMPLE_RATE)
+
+
+# Controls (spec/listen-v2.md §2).
+
+
+@dataclass(frozen=True)
+class ForceEndTurn:
+    """End the current turn now (its EndOfTurn has ``trigger: manual``)."""
+
+
+@dataclass(frozen=True)
+class FluxConfigure:
+    """Change thresholds, keyterms or numerals mid-stream; any subset."""
+
+    thresholds: Mapping[str, float | int | None] = field(default_factory=dict)
+    keyterms: tuple[str, ...] | None = None
+    numerals: bool | None = None
+
+
+FluxControl = KeepAlive | CloseStream | ForceEndTurn | FluxConfigure
+
+
+# Events beyond the turns' own (`TurnEvent`).
+
+
+@dataclass(frozen=True)
+class FluxConfigureSuccess:
+    """A Configure was applied: the settings now in force."""
+
+    thresholds: TurnThresholds
+    keyterms: tuple[str, ...]
+    numerals: bool
+
+
+@dataclass(frozen=True)
+class FluxWarning:
+    """Something the client should know; the stream goes on."""
+
+    code: str
+    description: str
+
+
+@dataclass(frozen=True)
+class FatalError:
+    """Why the stream ends; a `Close` follows."""
+
+    code: str
+    description: str
+
+
+@dataclass(frozen=True, eq=False)
+class EndOfTurnRequest:
+    """Model work: the end-of-turn probability of `audio` (16 kHz mono ending at a pause), handed back with
+    ``session.deliver(request_id, probability)``."""
+
+    request_id: int
+    audio: npt.NDArray[np.float32]
+
+
+def check_thresholds(thresholds: TurnThresholds) -> str | None:
+    """Why `thresholds` are out of Flux's ranges (spec/listen-v2.md §1), or None."""
+    eot, eager, timeout = thresholds.eot_threshold, thresholds.eager_eot_threshold, thresholds.eot_timeout_ms
+    if not 0.5 <= eot <= 1.0:
+        return f"eot_threshold must be between 0.5 and 0.9 (1.0 leaves turn ends to ForceEndTurn), got {eot}"
+    if eager is not None and not 0.3 <= eager <= min(0.9, eot):
+        return f"eager_eot_threshold must be between 0.3 and 0.9 and at most eot_threshold ({eot}), got {eager}"
+    if not 500 <= timeout <= 10000:
+        return f"eot_timeout_ms must be between 500 and 10000, got {timeout}"
+    return None
+
+
+class FluxSession:
+    """A Flux stream: audio and controls in; turns, model requests and the close out."""
+
+    def __init__(
+        self,
+        options: LiveOptions,
+        thresholds: TurnThresholds,
+        *,
+        language: str = "en",
+        detector_factory: Callable[[], SpeechDetector] = SileroDetector,
+        idle_timeout_s: float | None = None,
+        limits: AudioLimits | None = None,
+    ) -> None:
+        extra = {} if idle_timeout_s is None else {"idle_timeout_s": idle_timeout_s}
+        self._inner = LiveSession(
+            options, language=language, detector_factory=detector_factory, limits=limits, tap=self._tap, **extra
+        )
+        self.tracker = TurnTracker(thresholds)
+        self._numerals = options.listen.numerals
+        self._audio = np.zeros(0, dtype=np.float32)
+        self._samples = 0
+        self._events: list[object] = []
+        self._judging: dict[int, int] = {}  # request id → pause id
+        self._ids = itertools.count(-1, -1)  # negative: apart from the inner session's request ids
+        self._force_pending = False
+        self._pending_configure: FluxConfigure | None = None
+        self._held_close: Close | None = None
+        self._finished = False
+
+    # The driver's view (as a `LiveSession`'s).
+
+    @property
+    def state(self) -> SessionState:
+        """CLOSED once this session's own Close is out (or the client left): until then a closed inner
+        session means CLOSING, since its Close may wait for a judgement (and its events are not yet read)."""
+        if self._finished:
+            return SessionState.CLOSED
+        inner = self._inner.state
+        return SessionState.CLOSING if inner is SessionState.CLOSED else inner
+
+    @property
+    def backlogged(self) -> bool:
+        return self._inner.backlogged
+
+    @property
+    def duration_s(self) -> float:
+        return self._inner.duration_s
+
+    def feed_audio(self, data: bytes) -> None:
+        """A binary frame of audio."""
+        if data:  # an empty frame is no end of stream in Flux
+            self._inner.feed_audio(data)
+            self._pull()  # speech heard in it ends a pause before the pause's silence is counted on
+            self.tracker.advance(self._samples / SAMPLE_RATE)
+
+    def feed_control(self, control: FluxControl) -> None:
+        """A client text message, parsed."""
+        if self.state is not SessionState.OPEN:
+            return
+        if isinstance(control, ForceEndTurn):
+            self._force_pending = True
+            self._inner.feed_control(Finalize())
+        elif isinstance(control, FluxConfigure):
+            self._configure(control)
+        else:
+            self._inner.feed_control(control)  # KeepAlive, CloseStream
+
+    def feed_invalid(self, text: str, description: str) -> None:
+        """A client text frame that is no message we know: a Warning; the stream goes on."""
+        if self.state is not SessionState.CLOSED:
+            self._inner.feed_control(KeepAlive())  # it was activity all the same
+            self._events.append(FluxWarning("UNPARSABLE_CLIENT_MESSAGE", description))
+
+    def advance(self, now: float) -> None:
+        self._inner.advance(now)
+
+    def next_deadline(self) -> float | None:
+        return self._inner.next_deadline()
+
+    def deliver(self, request_id: int, result: DecodeResult | npt.NDArray[np.float32] | float) -> None:
+        """A decode's result (for the transcript pipeline), or an end-of-turn probability."""
+        pause_id = self._judging.pop(request_id, None)
+        if pause_id is not None:
+            self.tracker.judged(pause_id, float(result))  # type: ignore[arg-type]
+            self._release_close()
+        else:
+            self._inner.deliver(request_id, result)  # type: ignore[arg-type]
+            self._pull()
+
+    def cancelled(self, request_id: int) -> None:
+        if self._judging.pop(request_id, None) is None:
+            self._inner.cancelled(request_id)
+        self._release_close()
+
+    def failed(self, request_id: int, message: str) -> None:
+        # An end-of-turn judgement that failed: the turn still ends, by eot_timeout_ms (or with the stream).
+        if self._judging.pop(request_id, None) is None:
+            self._inner.failed(request_id, message)
+        self._release_close()
+
+    def disconnect(self) -> None:
+        self._inner.disconnect()
+        self._finished = True
+
+    def events(self) -> list[object]:
+        """Everything to send or do since the last call, in order."""
+        self._pull()
+        if self._force_pending and not self._inner.waiting:
+            self._force_pending = False
+            self.tracker.force_end()
+        self._turn_events()
+        events, self._events = self._events, []
+        return events
+
+    # Steps.
+
+    def _tap(self, samples: npt.NDArray[np.float32]) -> None:
+        """The inner session's mono audio, as it is decoded: kept for the end-of-turn model."""
+        self._audio = np.concatenate([self._audio, samples])[-_KEEP_SAMPLES:]
+        self._samples += samples.size
+
+    def _pull(self) -> None:
+        """Take in what the transcript pipeline said, at once: the turn's state is always up to date."""
+        for event in self._inner.events():
+            self._take(event)
+
+    def _take(self, event: Event) -> None:
+        """An event of the transcript pipeline: turn material, model work to pass on, or the end."""
+        if isinstance(event, Results):
+            end_s = event.start_s + event.duration_s
+            if event.is_final:
+                self.tracker.heard(event.words, (), end_s)
+                if event.speech_final and event.words:
+                    self._pause(event.words[-1].end_s)
+            else:
+                self.tracker.heard((), event.words, end_s)
+        elif isinstance(event, SpeechStarted):
+            self.tracker.speech(event.timestamp_s)
+        elif isinstance(event, DecodeRequest | EmbedRequest | CancelRequest | Expedite):
+            self._events.append(event)
+        elif isinstance(event, ConfigureSuccess | ConfigureFailure):
+            self._configured(event)
+        elif isinstance(event, Close):
+            self._closed(event)
+        elif isinstance(event, InvalidMessage):
+            self._events.append(FluxWarning("UNPARSABLE_CLIENT_MESSAGE", event.description))
+        # Metadata, UtteranceEnd: v1's, not Flux's.
+
+    def _pause(self, at_s: float) -> None:
+        """The speaker paused after their words at `at_s`: ask the end-of-turn model about it."""
+        self.tracker.paused(at_s)
+        pause_id = self.tracker.pause_id
+        if pause_id is None:
+            return
+        # The turn's own audio (the model judges how this speaker ends, not the turn before), up to the pause.
+        start = int(max(0.0, self.tracker.start_s - _PRE_ROLL_S) * SAMPLE_RATE)
+        end = min(self._samples, int((at_s + _PAUSE_HEARD_S) * SAMPLE_RATE))
+        kept_from = self._samples - self._audio.size
+        audio = self._audio[max(0, start - kept_from) : max(0, end - kept_from)]
+        request_id = next(self._ids)
+        self._judging[request_id] = pause_id
+        self._events.append(EndOfTurnRequest(request_id, audio.copy()))
+
+    def _release_close(self) -> None:
+        if self._held_close is not None and not self._judging:
+            self._turn_events()
+            self._closed(self._held_close)
+
+    def _turn_events(self) -> None:
+        self._events.extend(self.tracker.events())
+
+    def _configure(self, configure: FluxConfigure) -> None:
+        current = self.tracker.thresholds
+        given = {name: value for name, value in configure.thresholds.items() if value is not None}
+        thresholds = replace(current, **given)  # type: ignore[arg-type]
+        problem = check_thresholds(thresholds)
+        if problem is not None:
+            self._events.append(ConfigureFailure("INVALID_THRESHOLDS", problem))
+            return
+        if configure.keyterms is None and configure.numerals is None:
+            self.tracker.thresholds = thresholds
+            self._events.append(FluxConfigureSuccess(thresholds, self._inner.keyterms, self._numerals))
+            return
+        # Keyterms and numerals are the transcript pipeline's: it answers, and the thresholds wait for that.
+        self._pending_configure = replace(configure, thresholds=given)
+        features = {} if configure.numerals is None else {"numerals": configure.numerals}
+        self._inner.feed_control(Configure(configure.keyterms, features))
+
+    def _configured(self, answer: ConfigureSuccess | ConfigureFailure) -> None:
+        pending, self._pending_configure = self._pending_configure, None
+        if isinstance(answer, ConfigureFailure) or pending is None:
+            self._events.append(answer)
+            return
+        self.tracker.thresholds = replace(self.tracker.thresholds, **pending.thresholds)  # type: ignore[arg-type]
+        if pending.numerals is not None:
+            self._numerals = pending.numerals
+        self._events.append(FluxConfigureSuccess(self.tracker.thresholds, answer.keyterms, self._numerals))
+
+    def _closed(self, close: Close) -> None:
+        if close.code == 1000 and self._judging:
+            self._held_close = close  # the stream ended in a pause being judged: its turn ends by that judgement
+            return
+        self._held_close = None
+        if close.code == 1000:
+            self.tracker.force_end()  # CloseStream: a turn still open ends with the stream
+            self._turn_events()
+        else:
+            code = "DATA-0000" if close.code == 1008 else "NET-0001" if close.reason == IDLE_REASON else "NET-0000"
+            self._events.append(FatalError(code, close.reason))
+        self._events.append(close)
+        self._finished = True
