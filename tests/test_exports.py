@@ -20,3 +20,13 @@ def test_importing_the_package_loads_no_web_framework() -> None:
     code = "import sys, openlisten; print(sorted({m.split('.')[0] for m in sys.modules} & {'fastapi', 'starlette'}))"
     loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert loaded.strip() == "[]"
+
+
+def test_a_plain_server_imports_neither_ray_nor_psycopg() -> None:
+    code = (
+        "import sys; from openlisten.api.app import create_app; from openlisten.config import Settings;"
+        " import openlisten.cli; create_app(Settings(no_auth=True));"
+        " print(sorted({m.split('.')[0] for m in sys.modules} & {'ray', 'psycopg', 'pipecat'}))"
+    )
+    loaded = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert loaded.strip() == "[]"
