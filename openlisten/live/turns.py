@@ -8,7 +8,7 @@ is complete). It says what to send: `TurnEvent` records, in order (spec/listen-v
 
     state     input                                         → next      event
     IDLE      words heard                                     SPEAKING   StartOfTurn (carrying them)
-    SPEAKING  the words change                                SPEAKING   Update
+    SPEAKING  the words change, or UPDATE_INTERVAL_S passed    SPEAKING   Update
     SPEAKING  confidence reaches eot_threshold                IDLE       EndOfTurn (trigger model)
     SPEAKING  confidence reaches eager_eot_threshold          EAGER      EagerEndOfTurn
     SPEAKING  a pause judged lower                            SPEAKING   Update (with the confidence)
@@ -58,6 +58,9 @@ SILENCE_TIME_CONSTANT_S = 1.5
 #: complete. Under a 700 ms timer's wait, so a clear end still comes first. On bench/flux.py's audio it
 #: halves the turns ended inside a sentence, for 0.3 s more at the clearest ends.
 MIN_END_SILENCE_S = 0.6
+#: Stream time between two messages of an open turn: an Update comes at least this often (spec §4: about
+#: every 0.25 s), with the transcript so far, changed or not, and how far the audio has come.
+UPDATE_INTERVAL_S = 0.25
 
 
 def confidence(probability: float, silence_s: float) -> float:
@@ -123,6 +126,8 @@ class TurnTracker:
         self._stream_s = 0.0
         #: The latest speech onset the voice detector heard.
         self._speech_s = 0.0
+        #: Stream time of the last message.
+        self._emitted_s = 0.0
         self._confidence = 0.0
         self._events: list[TurnEvent] = []
 
@@ -192,12 +197,15 @@ class TurnTracker:
         self._window_end_s = max(self._window_end_s, stream_s)
         self._stream_s = max(self._stream_s, stream_s)
         pause = self._pause_s
-        if pause is None or self.state is TurnState.IDLE:
+        if self.state is TurnState.IDLE:
             return
-        if self._stream_s - pause >= self.thresholds.eot_timeout_ms / 1000:
+        if pause is not None and self._stream_s - pause >= self.thresholds.eot_timeout_ms / 1000:
             self._end("timeout")
-        elif self._probability is not None:
-            self._decide()
+            return
+        if pause is not None and self._probability is not None and self._decide():
+            return
+        if self._stream_s - self._emitted_s >= UPDATE_INTERVAL_S:
+            self._emit("Update")
 
     def _decide(self) -> bool:
         """End the turn, or send EagerEndOfTurn, when the judged pause's confidence reaches a threshold."""
@@ -244,6 +252,7 @@ class TurnTracker:
         self._confidence = 0.0
 
     def _emit(self, event: str, trigger: str | None = None) -> None:
+        self._emitted_s = self._stream_s
         words = self._words()
         transcript = " ".join(word.punctuated_word for word in words)
         self._events.append(

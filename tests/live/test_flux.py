@@ -75,8 +75,12 @@ class FluxScript:
             self._collect()
         return self
 
-    def turns(self) -> list[tuple[object, ...]]:
-        return [(e.event, e.turn_index, e.transcript, e.trigger) for e in self.events if isinstance(e, TurnEvent)]
+    def turns(self, updates: bool = True) -> list[tuple[object, ...]]:
+        return [
+            (e.event, e.turn_index, e.transcript, e.trigger)
+            for e in self.events
+            if isinstance(e, TurnEvent) and (updates or e.event != "Update")
+        ]
 
     def _collect(self) -> None:
         for event in self.session.events():
@@ -90,27 +94,30 @@ class FluxScript:
 
 def test_two_turns_each_ended_by_the_model_at_its_pause() -> None:
     script = FluxScript(flux(), judge=lambda request: 0.9).feed(AUDIO)
-    assert script.turns() == [
+    assert script.turns(updates=False) == [
         ("StartOfTurn", 0, "W0 w1 w2", None),
-        ("Update", 0, "W0 w1 w2 w3 w4 w5", None),
-        ("Update", 0, "W0 w1 w2 w3 w4 w5 w6 w7", None),
-        ("Update", 0, "W0 w1 w2 w3 w4 w5 w6 w7", None),  # judged sure, 0.3 s into the pause
-        ("EndOfTurn", 0, "W0 w1 w2 w3 w4 w5 w6 w7", "model"),  # 0.6 s into it
+        ("EndOfTurn", 0, "W0 w1 w2 w3 w4 w5 w6 w7", "model"),  # judged sure 0.3 s into the pause, ended at 0.6 s
         ("StartOfTurn", 1, "w8 w9 w10", None),
-        ("Update", 1, "w8 w9 w10 w11", None),
-        ("Update", 1, "w8 w9 w10 w11", None),
         ("EndOfTurn", 1, "w8 w9 w10 w11", "model"),
     ]
+    # Between them, an Update at least every 0.25 s of audio, with the transcript so far.
+    infos = [e for e in script.events if isinstance(e, TurnEvent)]
+    for before, after in zip(infos, infos[1:], strict=False):
+        if before.event != "EndOfTurn":
+            assert after.audio_window_end - before.audio_window_end <= 0.25 + 0.1 + 1e-9, (before, after)
+    texts = [e.transcript for e in infos if e.turn_index == 0]
+    assert "W0 w1 w2 w3 w4 w5" in texts  # the interim heard while the speaker talked
     # The model heard each turn's own audio (from just before its first word) up to just after its last.
     assert [round(len(r.audio) / RATE, 1) for r in script.judged] == [2.9, 1.7]
-    end = next(e for e in script.events if isinstance(e, TurnEvent) and e.event == "EndOfTurn")
+    end = next(e for e in infos if e.event == "EndOfTurn")
     assert end.audio_window_start == 0.5 and end.end_of_turn_confidence >= 0.9
 
 
 @pytest.mark.parametrize("piece_bytes", [640, 2, 3333])
 def test_same_turns_whole_or_in_pieces(piece_bytes: int) -> None:
-    whole = FluxScript(flux(), judge=lambda request: 0.9).feed(AUDIO).turns()
-    assert FluxScript(flux(), judge=lambda request: 0.9).feed(AUDIO, piece_bytes).turns() == whole
+    # The turns do not depend on how the audio is cut (the Updates between them come per message).
+    whole = FluxScript(flux(), judge=lambda request: 0.9).feed(AUDIO).turns(updates=False)
+    assert FluxScript(flux(), judge=lambda request: 0.9).feed(AUDIO, piece_bytes).turns(updates=False) == whole
 
 
 def test_a_pause_the_model_hears_as_unfinished_needs_more_silence() -> None:

@@ -37,6 +37,7 @@ def test_a_turn_starts_with_its_first_words_grows_and_ends_on_a_confident_pause(
         ("StartOfTurn", 0, "Hello", 0.0, None),
         ("Update", 0, "Hello there", 0.0, None),
         ("Update", 0, "Hello there.", 0.0, None),
+        ("Update", 0, "Hello there.", 0.0, None),  # 0.25 s and more since the last message
         ("Update", 0, "Hello there.", round(confidence(0.9, 0.3), 4), None),
         ("EndOfTurn", 0, "Hello there.", round(confidence(0.9, 0.6), 4), "model"),
     ]
@@ -49,7 +50,7 @@ def test_silence_raises_the_confidence_of_an_unsure_pause_until_it_ends_the_turn
     turns.paused(1.5)
     turns.judged(turns.pause_id or 0, 0.2)
     turns.advance(2.5)  # 1.0 s of silence: 0.59
-    assert brief(turns.events())[-1] == ("Update", 0, "So I was thinking", 0.2, None)
+    assert brief(turns.events())[-1] == ("Update", 0, "So I was thinking", round(confidence(0.2, 1.0), 4), None)
     assert turns.state is TurnState.SPEAKING
     turns.advance(3.0)  # 1.5 s: 0.71
     assert brief(turns.events()) == [("EndOfTurn", 0, "So I was thinking", round(confidence(0.2, 1.5), 4), "model")]
@@ -72,7 +73,7 @@ def test_eager_comes_at_once_but_the_end_waits_for_a_real_pause() -> None:
     turns.paused(0.3)
     turns.advance(0.5)
     turns.judged(turns.pause_id or 0, 0.95)
-    assert [e.event for e in turns.events()] == ["StartOfTurn", "EagerEndOfTurn"]
+    assert [e.event for e in turns.events() if e.event != "Update"] == ["StartOfTurn", "EagerEndOfTurn"]
     turns.heard([], words("but", start=0.6), 0.8)  # a breath, not an end: the turn goes on
     assert [e.event for e in turns.events()] == ["TurnResumed", "Update"]
 
@@ -151,6 +152,18 @@ def test_turns_alternate_strictly_and_count_up() -> None:
         ("EndOfTurn", 2),
     ]
     assert [e.audio_window_start for e in events if e.event == "StartOfTurn"] == [0.0, 2.0, 4.0]
+
+
+def test_an_open_turn_gets_an_update_every_quarter_second_of_audio() -> None:
+    turns = tracker()
+    turns.advance(1.0)
+    assert turns.events() == []  # no turn: nothing to say
+    turns.heard([], words("Let", "me", "see", start=0.3), 1.4)  # StartOfTurn at 1.0 s of audio
+    for step in range(1, 9):
+        turns.advance(1.5 + step * 0.1)  # 100 ms messages
+    updates = [e for e in turns.events() if e.event == "Update"]
+    assert [e.audio_window_end for e in updates] == [1.6, 1.9, 2.2]
+    assert {e.transcript for e in updates} == {"Let me see"}
 
 
 @pytest.mark.parametrize("probability", [0.0, 0.69])
