@@ -31,6 +31,7 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE, AudioLimits
 from openlisten.engine.end_of_turn import END_OF_TURN_WINDOW_S
 from openlisten.engine.packed_decoder import DecodeResult
+from openlisten.live.buffer import SampleBuffer
 from openlisten.live.events import (
     CancelRequest,
     Close,
@@ -50,7 +51,7 @@ from openlisten.live.events import (
 )
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
-from openlisten.live.turns import TurnThresholds, TurnTracker
+from openlisten.live.turns import TurnThresholds, TurnTracker, check_thresholds
 from openlisten.live.vad import SileroDetector, SpeechDetector
 
 __all__ = [
@@ -130,18 +131,6 @@ class EndOfTurnRequest:
     audio: npt.NDArray[np.float32]
 
 
-def check_thresholds(thresholds: TurnThresholds) -> str | None:
-    """Why `thresholds` are out of Flux's ranges (spec/listen-v2.md §1), or None."""
-    eot, eager, timeout = thresholds.eot_threshold, thresholds.eager_eot_threshold, thresholds.eot_timeout_ms
-    if not 0.5 <= eot <= 1.0:
-        return f"eot_threshold must be between 0.5 and 0.9 (1.0 leaves turn ends to ForceEndTurn), got {eot}"
-    if eager is not None and not 0.3 <= eager <= min(0.9, eot):
-        return f"eager_eot_threshold must be between 0.3 and 0.9 and at most eot_threshold ({eot}), got {eager}"
-    if not 500 <= timeout <= 10000:
-        return f"eot_timeout_ms must be between 500 and 10000, got {timeout}"
-    return None
-
-
 class FluxSession:
     """A Flux stream: audio and controls in; turns, model requests and the close out."""
 
@@ -161,8 +150,7 @@ class FluxSession:
         )
         self.tracker = TurnTracker(thresholds)
         self._numerals = options.listen.numerals
-        self._audio = np.zeros(0, dtype=np.float32)
-        self._samples = 0
+        self._audio = SampleBuffer()
         self._events: list[object] = []
         self._judging: dict[int, int] = {}  # request id → pause id
         self._ids = itertools.count(-1, -1)  # negative: apart from the inner session's request ids
@@ -195,7 +183,7 @@ class FluxSession:
         if data:  # an empty frame is no end of stream in Flux
             self._inner.feed_audio(data)
             self._pull()  # speech heard in it ends a pause before the pause's silence is counted on
-            self.tracker.advance(self._samples / SAMPLE_RATE)
+            self.tracker.advance(self._audio.end / SAMPLE_RATE)
 
     def feed_control(self, control: FluxControl) -> None:
         """A client text message, parsed."""
@@ -260,8 +248,8 @@ class FluxSession:
 
     def _tap(self, samples: npt.NDArray[np.float32]) -> None:
         """The inner session's mono audio, as it is decoded: kept for the end-of-turn model."""
-        self._audio = np.concatenate([self._audio, samples])[-_KEEP_SAMPLES:]
-        self._samples += samples.size
+        self._audio.append(samples)
+        self._audio.drop_before(self._audio.end - _KEEP_SAMPLES)
 
     def _pull(self) -> None:
         """Take in what the transcript pipeline said, at once: the turn's state is always up to date."""
@@ -298,12 +286,10 @@ class FluxSession:
             return
         # The turn's own audio (the model judges how this speaker ends, not the turn before), up to the pause.
         start = int(max(0.0, self.tracker.start_s - _PRE_ROLL_S) * SAMPLE_RATE)
-        end = min(self._samples, int((at_s + _PAUSE_HEARD_S) * SAMPLE_RATE))
-        kept_from = self._samples - self._audio.size
-        audio = self._audio[max(0, start - kept_from) : max(0, end - kept_from)]
+        audio = self._audio.slice(start, int((at_s + _PAUSE_HEARD_S) * SAMPLE_RATE))
         request_id = next(self._ids)
         self._judging[request_id] = pause_id
-        self._events.append(EndOfTurnRequest(request_id, audio.copy()))
+        self._events.append(EndOfTurnRequest(request_id, audio))
 
     def _release_close(self) -> None:
         if self._held_close is not None and not self._judging:

@@ -13,9 +13,8 @@ from dataclasses import dataclass
 
 from openlisten.errors import InvalidParameter
 from openlisten.live.channel import ENDPOINT_FLOOR_MS
-from openlisten.live.flux import check_thresholds
 from openlisten.live.options import LiveOptions
-from openlisten.live.turns import TurnThresholds
+from openlisten.live.turns import TurnThresholds, check_thresholds
 
 __all__ = ["FLUX_MODELS", "FluxOptions"]
 

@@ -106,6 +106,18 @@ class TurnEvent:
     trigger: str | None = None
 
 
+def check_thresholds(thresholds: TurnThresholds) -> str | None:
+    """Why `thresholds` are out of Flux's ranges (spec/listen-v2.md §1), or None."""
+    eot, eager, timeout = thresholds.eot_threshold, thresholds.eager_eot_threshold, thresholds.eot_timeout_ms
+    if not 0.5 <= eot <= 1.0:
+        return f"eot_threshold must be between 0.5 and 0.9 (1.0 leaves turn ends to ForceEndTurn), got {eot}"
+    if eager is not None and not 0.3 <= eager <= min(0.9, eot):
+        return f"eager_eot_threshold must be between 0.3 and 0.9 and at most eot_threshold ({eot}), got {eager}"
+    if not 500 <= timeout <= 10000:
+        return f"eot_timeout_ms must be between 500 and 10000, got {timeout}"
+    return None
+
+
 class TurnTracker:
     """Turns from what the transcript pipeline hears and what the end-of-turn model judges."""
 
