@@ -97,6 +97,11 @@ def said(text: str) -> list[packed_decoder.Word]:
         ("", "ask not what your country can do for you, ask what you can do", None),
         ("", "no no no", None),  # single words said again are left alone
         ("", "the the cat", None),
+        # A loop begun at the end of one final and finished at the start of the next.
+        ("Eight. The Press Yard eight.", "The Press Yard and so my fellow", "and so my fellow"),
+        ("in eighteen thirteen", "in eighteen thirteen, eight", "eight"),
+        ("we the people", "of the united states", None),
+        ("the", "the cat", None),
     ],
 )
 def test_decoder_loops_are_dropped(prefix: str, text: str, kept: str | None) -> None:
