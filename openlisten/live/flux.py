@@ -237,10 +237,11 @@ class FluxSession:
     def events(self) -> list[object]:
         """Everything to send or do since the last call, in order."""
         self._pull()
-        if self._force_pending and not self._inner.waiting:
-            self._force_pending = False
-            self.tracker.force_end()
-        self._turn_events()
+        if not self._finished:  # after the Close, nothing more
+            if self._force_pending and not self._inner.waiting:
+                self._force_pending = False
+                self.tracker.force_end()
+            self._turn_events()
         events, self._events = self._events, []
         return events
 
@@ -333,8 +334,8 @@ class FluxSession:
         self._held_close = None
         if close.code == 1000:
             self.tracker.force_end()  # CloseStream: a turn still open ends with the stream
-            self._turn_events()
-        else:
+        self._turn_events()
+        if close.code != 1000:
             code = "DATA-0000" if close.code == 1008 else "NET-0001" if close.reason == IDLE_REASON else "NET-0000"
             self._events.append(FatalError(code, close.reason))
         self._events.append(close)

@@ -182,6 +182,24 @@ def test_unknown_text_is_a_warning_and_bad_audio_a_fatal_error() -> None:
     assert isinstance(events[1], Close) and events[1].code == 1008
 
 
+def test_the_close_is_the_last_event_even_with_turn_updates_pending() -> None:
+    """Found by the fuzz: words heard just before an idle close came out as an Update after the Close."""
+    session = flux()
+    session.advance(0.0)
+    session.feed_audio(pcm16(tone(1.5)))
+    requests = [e for e in session.events() if isinstance(e, DecodeRequest)]
+    assert requests
+    session.deliver(requests[0].request_id, Timeline([(0.0, 1.5)]).answer(requests[0]))  # the turn's words…
+    session.advance(1.0)
+    session.advance(60.0)  # …then nothing from the client: idle close
+    events = session.events()
+    closes = [i for i, e in enumerate(events) if isinstance(e, Close)]
+    assert closes == [len(events) - 1] and events[-1].code == 1011  # type: ignore[attr-defined]
+    assert any(isinstance(e, TurnEvent) for e in events[: closes[0]])
+    session.deliver(requests[0].request_id, Timeline([(0.0, 1.5)]).answer(requests[0]))
+    assert session.events() == []
+
+
 @pytest.mark.parametrize(
     "query",
     [
