@@ -502,26 +502,25 @@ def _heard_nothing(generated: Any) -> bool:
 
 
 def drop_repeats(prefix: Sequence[str], words: Sequence[Word]) -> tuple[Word, ...]:
-    """`words` without Whisper's loops: a run of `MIN_REPEAT_WORDS` or more words said again at once, or
-    the end of the forced `prefix` said again at the start, or a run of the prefix's end said again across
-    the two ("eight the press yard eight" + "the press yard and so": a loop Whisper began at the end of
-    one final, with a word or two, and finished at the start of the next). (People do repeat themselves,
-    but rarely three words or more at once; Whisper, decoding past the end of what it heard, often does.)"""
+    """`words` without Whisper's loops: a run of `MIN_REPEAT_WORDS` or more words said again at once,
+    whether both copies are in `words`, the first in the forced `prefix` ("…perfect union" + "order to form a
+    more perfect union, establish…"), or the first ends in the prefix and the second begins there or after
+    it ("…in order to form a more perfect union" + "establish justice, order to form a more perfect union,
+    establish justice"). The second copy's words in `words` are dropped. (People do repeat themselves, but
+    rarely three words or more at once; Whisper, decoding past the end of what it heard, often does.)"""
     keys = [_key(w) for w in words]
-    tail = [_key(w) for w in prefix[-(len(words) + MAX_REPEAT_WORDS) :]] if words else []
-    for size in range(min(len(tail), len(keys) + MAX_REPEAT_WORDS), MIN_REPEAT_WORDS - 1, -1):
-        # The second copy: the prefix's last `inside` words and the first `size - inside` of `words`.
-        for inside in range(0, min(size, len(tail) - size + 1)):
-            said = size - inside
-            if said > len(keys):
-                continue
-            second = [*tail[len(tail) - inside :], *keys[:said]]
-            if second == tail[len(tail) - inside - size : len(tail) - inside]:
-                return drop_repeats((), words[said:])
-    for start in range(len(keys)):
-        for size in range(min((len(keys) - start) // 2, MAX_REPEAT_WORDS), MIN_REPEAT_WORDS - 1, -1):
-            if keys[start : start + size] == keys[start + size : start + 2 * size]:
-                return drop_repeats((), (*words[: start + size], *words[start + 2 * size :]))
+    tail = [_key(w) for w in prefix[-(len(keys) + MAX_REPEAT_WORDS) :]] if keys else []
+    for size in range(min(len(tail), len(keys)), MAX_REPEAT_WORDS, -1):  # a long stretch of the prefix said again
+        if keys[:size] == tail[-size:]:
+            return drop_repeats(prefix, words[size:])
+    said = [*tail, *keys]
+    before = len(tail)
+    for second in range(MIN_REPEAT_WORDS, len(said)):
+        for size in range(min(MAX_REPEAT_WORDS, second, len(said) - second), MIN_REPEAT_WORDS - 1, -1):
+            end = second + size
+            if end > before and said[end - 1] == said[second - 1] and said[second - size : second] == said[second:end]:
+                first_new = max(second, before) - before
+                return drop_repeats(prefix, (*words[:first_new], *words[end - before :]))
     return tuple(words)
 
 

@@ -10,9 +10,10 @@ search) gives its words, with ``speech_final``: asked for ahead at the first sil
 Meanwhile an interim decode is requested every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S`
 without ``interim_results``), greedy and coalesced under load; once the speech not yet final passes
 `CONFIRM_AFTER_S`, the words two successive hypotheses agree on, and the words one hypothesis heard well
-before its end, become finals while the speaker talks (`stabilizer`). An utterance that reaches
-`MAX_DECODE_S` with nothing confirmed is cut at its quietest moment of the last `CUT_SEARCH_S`, and the
-rest goes on as a new one.
+before its end, become finals while the speaker talks (`stabilizer`), and the utterance goes on after them
+(they are the context of its later decodes, which stay short: under load more of them share a window). An
+utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its quietest moment of the last
+`CUT_SEARCH_S`, and the rest goes on as a new one.
 
 **Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of
 slots: each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
@@ -573,11 +574,12 @@ class Channel:
         history = self._history
         if history and history[-1].end >= start:
             # This audio starts where a final ended, maybe inside a word: the context reaches back to the last
-            # final that heard words, so a word cut by any of the finals since is heard whole.
+            # word of the last final that heard words, so a word cut by any of the finals since is heard whole.
             for known in reversed(history):
-                if end - known.start > MAX_DECODE_S * SAMPLE_RATE:
+                reach = round(known.words[-1].start_s * SAMPLE_RATE) if known.words else known.start
+                if end - reach > MAX_DECODE_S * SAMPLE_RATE:
                     break
-                limit = min(limit, known.start)
+                limit = min(limit, reach)
                 if known.words:
                     break
         first = len(history)
@@ -634,6 +636,7 @@ class Channel:
             self._slots.append(slot)
             self._decoded(slot, words[:agreed], interim.samples)
             self._committed = cut
+            self._utterance = _Utterance(cut, utterance.onset)
             self._new_prefix()
             self._stabilizer.remember(words[agreed:])  # the rest is the last hypothesis
             self._send_ready_finals()

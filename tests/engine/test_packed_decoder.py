@@ -102,6 +102,12 @@ def said(text: str) -> list[packed_decoder.Word]:
         ("in eighteen thirteen", "in eighteen thirteen, eight", "eight"),
         ("we the people", "of the united states", None),
         ("the", "the cat", None),
+        (
+            "We the people of the United States in order to form a more perfect union.",
+            "Establish justice. Ensure domestic tranquility. Order to form a more perfect union. Establish "
+            "justice. Ensure domestic tranquility.",
+            "Establish justice. Ensure domestic tranquility.",
+        ),
     ],
 )
 def test_decoder_loops_are_dropped(prefix: str, text: str, kept: str | None) -> None:

@@ -9,6 +9,7 @@ import pytest
 
 from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
+from openlisten.live import channel as channel_module
 from openlisten.live import session as session_module
 from openlisten.live.events import (
     CancelRequest,
@@ -144,6 +145,20 @@ def test_a_long_utterance_becomes_final_while_the_speaker_talks() -> None:
     confirmed = finals[0]
     later = [e for e in events if isinstance(e, Results) and e.start_s > confirmed.start_s]
     assert later[0].start_s == pytest.approx(confirmed.start_s + confirmed.duration_s)
+
+
+def test_decodes_after_confirmed_words_start_near_them_not_at_the_utterance_start() -> None:
+    """In continuous speech the confirmed words become context: later decodes do not carry the whole
+    utterance again, so under load more of them share an encoder window."""
+    script = Script(session("interim_results=true"), Timeline([(0.0, 16.0)]))
+    for _ in range(160):
+        script.feed(pcm16(tone(0.1))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert finals and not finals[0].speech_final
+    confirmed_end = finals[0].start_s + finals[0].duration_s
+    later = script.requests[-1]
+    own_audio_start = later.start_s + later.item.context_samples / RATE
+    assert own_audio_start >= confirmed_end - channel_module.SHORT_CONTEXT_S - 1.0
 
 
 def test_diarize_numbers_speakers_through_the_session() -> None:
