@@ -25,7 +25,8 @@ finals are still being decoded therefore waits for them before its own decode is
 decoded meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late,
 interims are dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends
 its text early, at a sentence end with seconds of speech left: a final whose speech goes on `UNHEARD_S`
-after its last word is decoded on from there, with its words so far as prefix (`MAX_CONTINUATIONS`).
+after its last word is decoded on from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one
+whose decode skipped the start of its speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -63,7 +64,7 @@ from openlisten.live.events import (
     SpeechStarted,
     UtteranceEnd,
 )
-from openlisten.live.stabilizer import Stabilizer
+from openlisten.live.stabilizer import Stabilizer, heard_whole
 from openlisten.live.vad import FRAME_SAMPLES, SpeechDetector
 from openlisten.transcript import TranscriptWord
 
@@ -111,6 +112,10 @@ MAX_ECHO_WORDS = 2
 UNHEARD_S = 1.0
 #: Most times one final is decoded on.
 MAX_CONTINUATIONS = 2
+#: Speech in a final that has it decoded once more when its decode heard no word of it: Whisper, packed
+#: with other streams under load, at times says nothing, or skips the start of its audio and stretches
+#: its first word over it (seen at 16 streams: "Eight. The Press Yard." lost so; its interim had it).
+RETRY_SPEECH_S = 1.0
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
@@ -164,9 +169,13 @@ class _Slot:
     prefix: list[Word] | None = None
     #: Where its speech ends: its last speech frame, or its end.
     speech_end: int = 0
+    #: Where its speech starts: its utterance's onset, or its start.
+    speech_start: int = 0
     #: The words decoded so far, while the speech after them is decoded on (`UNHEARD_S`), and how often.
     heard: list[Word] | None = None
     continuations: int = 0
+    #: Its decode skipped speech and was asked for again (`RETRY_SPEECH_S`).
+    retried: bool = False
     #: Its words, in stream time, once decoded.
     words: list[Word] | None = None
     #: Its words are in the channel's history (the context of later decodes).
@@ -439,6 +448,7 @@ class Channel:
         """A final up to `end`; its words are decoded, unless it holds no speech (`silent`, or no audio)."""
         slot = _Slot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
         slot.speech_end = min(self._speech_end, end)
+        slot.speech_start = max(slot.start, utterance.onset)
         if silent or end <= utterance.start:
             self._add_empty(slot)
             self._send_ready_finals()
@@ -647,9 +657,14 @@ class Channel:
 
     def _words_back(self, slot: _Slot, words: list[Word]) -> bool:
         """A final's decode came back with `words` (after its prefix): True when the final's words are known;
-        False when its speech goes on `UNHEARD_S` or more after the last of them, and the rest is decoded
-        on, with every word so far forced as the prefix."""
+        False when they skipped its speech (it is decoded once more, `RETRY_SPEECH_S`), or when its speech
+        goes on `UNHEARD_S` or more after the last of them, and the rest is decoded on, with every word so
+        far forced as the prefix."""
         assert slot.samples is not None and slot.prefix is not None
+        if not slot.retried and slot.heard is None and self._skipped(slot, words):
+            slot.retried = True
+            self._decode_again(slot)
+            return False
         heard = [*(slot.heard or []), *words]
         unheard = bool(heard) and slot.speech_end - heard[-1].end_s * SAMPLE_RATE >= UNHEARD_S * SAMPLE_RATE
         if not (words and unheard and slot.continuations < MAX_CONTINUATIONS):
@@ -657,6 +672,20 @@ class Channel:
             return True
         slot.heard, slot.prefix = heard, [*slot.prefix, *words]
         slot.continuations += 1
+        self._decode_again(slot)
+        return False
+
+    @staticmethod
+    def _skipped(slot: _Slot, words: list[Word]) -> bool:
+        """Whether a final's decode missed speech it holds: no word for `RETRY_SPEECH_S` of speech or more,
+        or words that do not follow one another from its speech's start (a stretch skipped)."""
+        if not words:
+            return slot.speech_end - slot.speech_start >= RETRY_SPEECH_S * SAMPLE_RATE
+        return not heard_whole(words, slot.speech_start / SAMPLE_RATE)
+
+    def _decode_again(self, slot: _Slot) -> None:
+        """Ask for a final's decode once more, with its prefix as it now is."""
+        assert slot.samples is not None and slot.prefix is not None
         slot.request_id = self._next_id()
         item = DecodeItem(
             samples=slot.samples,
@@ -666,7 +695,6 @@ class Channel:
             final=True,
         )
         self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(slot.origin), item, urgent=slot.urgent))
-        return False
 
     def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
         """A final's words (in stream time) are known: they are context from now on, and with ``diarize``

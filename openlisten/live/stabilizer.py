@@ -24,7 +24,7 @@ from collections.abc import Sequence
 
 from openlisten.engine.types import Word, word_key
 
-__all__ = ["EDGE_S", "MAX_GAP_S", "SETTLED_S", "Stabilizer"]
+__all__ = ["EDGE_S", "MAX_GAP_S", "SETTLED_S", "Stabilizer", "heard_whole"]
 
 #: Words ending this close to the end of the decoded audio may still change.
 EDGE_S = 0.4
@@ -48,7 +48,7 @@ class Stabilizer:
         and `speech_start_s` where the speech they were heard in starts (None: do not confirm settled words).
         """
         agreed = 0
-        if speech_start_s is not None and not _heard_whole(hypothesis, speech_start_s):
+        if speech_start_s is not None and not heard_whole(hypothesis, speech_start_s):
             self._previous = tuple(hypothesis)
             return 0  # it skipped speech: two such hypotheses may well agree on what follows the skip
         for old, new in zip(self._previous, hypothesis, strict=False):
@@ -70,7 +70,7 @@ class Stabilizer:
         self._previous = ()
 
 
-def _heard_whole(hypothesis: Sequence[Word], speech_start_s: float) -> bool:
+def heard_whole(hypothesis: Sequence[Word], speech_start_s: float) -> bool:
     """Whether the words follow each other from `speech_start_s` on with no gap and no word over `MAX_GAP_S`
     (the alignment stretches the word next to skipped speech over it, from the start of the audio on)."""
     ends = [speech_start_s, *(word.end_s for word in hypothesis)]

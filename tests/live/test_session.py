@@ -549,6 +549,42 @@ def test_a_final_whose_decode_stopped_early_is_decoded_on_from_its_last_word() -
     assert decodes[0].start_s == decodes[1].start_s and decodes[0].item.duration_s == decodes[1].item.duration_s
 
 
+def test_a_final_whose_decode_skipped_its_start_is_decoded_again() -> None:
+    """Under load Whisper at times skips the start of a final's audio and stretches its first word over it
+    ("Eight. The Press Yard." lost at 16 streams): the final is decoded once more, and keeps every word."""
+
+    class SkipsOnce(Timeline):
+        skipped = False
+
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            result = super().answer(request)
+            if not request.final or self.skipped:
+                return result
+            self.skipped = True
+            first, *rest = result.words[5:]
+            return DecodeResult((Word(first.text, 0.0, first.end_s, 0.1), *rest))  # w5 over w0–w4
+
+    script = Script(session(), SkipsOnce([(0.0, 3.0)]))
+    script.feed(pcm16(tone(3.0), silence(0.6))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final and e.transcript]
+    assert [e.transcript for e in finals] == [" ".join(f"w{i}" for i in range(10))]
+    decodes = [r for r in script.requests if r.final]
+    assert len(decodes) == 2 and decodes[0].item.prefix == decodes[1].item.prefix
+
+
+@pytest.mark.parametrize(("speech_s", "decodes"), [(2.0, 2), (0.6, 1)])
+def test_a_final_that_heard_nothing_of_its_speech_is_decoded_once_more(speech_s: float, decodes: int) -> None:
+    class HearsNothing(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            return DecodeResult(()) if request.final else super().answer(request)
+
+    script = Script(session(), HearsNothing([(0.0, speech_s)]))
+    script.feed(pcm16(tone(speech_s), silence(0.6))).answer()
+    assert len([r for r in script.requests if r.final]) == decodes
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert finals and not any(e.transcript for e in finals)  # nothing invented, and the stream goes on
+
+
 def test_a_final_is_decoded_on_at_most_twice() -> None:
     class AlwaysStopsEarly(Timeline):
         def answer(self, request: DecodeRequest) -> DecodeResult:
