@@ -29,6 +29,7 @@ from openlisten.live.service import LiveService
 from tests.conftest import EVAL, JFK_TEXT
 from tests.e2e.conftest import API_KEY, LiveServer, async_sdk_client, serve_in_thread
 from tests.e2e.test_live import RATE, linear16, pause, wer
+from tests.e2e.test_live_clients import run_pipecat
 
 pytestmark = pytest.mark.e2e
 
@@ -268,60 +269,18 @@ def test_livekit_flux_plugin(live_server: LiveServer, jfk_flac: bytes, caplog: p
 def test_pipecat_flux_service(live_server: LiveServer, jfk_flac: bytes) -> None:
     """Pipecat's `DeepgramFluxSTTService` (its own WebSocket client, ``url=``): a pipeline's transcription
     frames come from our turns (each turn's text at its EndOfTurn), and the client logs no warning."""
-    from loguru import logger as loguru_logger
-    from pipecat.frames.frames import EndFrame, Frame, InputAudioRawFrame, InterimTranscriptionFrame, TranscriptionFrame
-    from pipecat.pipeline.pipeline import Pipeline
-    from pipecat.pipeline.worker import PipelineParams, PipelineWorker
-    from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
+    from pipecat.frames.frames import TranscriptionFrame
     from pipecat.services.deepgram.flux.stt import DeepgramFluxSTTService
-    from pipecat.workers.runner import WorkerRunner
 
-    pcm = linear16(jfk_flac) + pause(2.0)
-    frame_bytes = RATE // 50 * 2
-    seen: list[Frame] = []
+    def done(seen: list[Any]) -> bool:  # the last turn ended
+        return " ".join(frame.text for frame in seen).lower().rstrip(".!? ").endswith("your country")
 
-    class Collect(FrameProcessor):
-        async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
-            await super().process_frame(frame, direction)
-            if isinstance(frame, TranscriptionFrame | InterimTranscriptionFrame):
-                seen.append(frame)
-            await self.push_frame(frame, direction)
-
-    warnings: list[str] = []
-    sink = loguru_logger.add(lambda message: warnings.append(str(message)), level="WARNING")
-
-    async def main() -> None:
-        service = DeepgramFluxSTTService(
-            api_key=API_KEY,
-            url=f"{live_server.ws_url}/v2/listen",
-            sample_rate=RATE,
-            settings=DeepgramFluxSTTService.Settings(model="flux-general-en"),
-        )
-        task = PipelineWorker(
-            Pipeline([service, Collect()]), params=PipelineParams(audio_in_sample_rate=RATE), enable_rtvi=False
-        )
-
-        async def feed() -> None:
-            await asyncio.sleep(0.5)  # the service connects at the StartFrame
-            for offset in range(0, len(pcm), frame_bytes):
-                frame = pcm[offset : offset + frame_bytes]
-                await task.queue_frame(InputAudioRawFrame(audio=frame, sample_rate=RATE, num_channels=1))
-                await asyncio.sleep(len(frame) / 2 / RATE / 2)
-            for _ in range(300):  # until the last turn ended (at most 30 s)
-                text = " ".join(frame.text for frame in seen if isinstance(frame, TranscriptionFrame))
-                if text.lower().rstrip(".!? ").endswith("your country"):
-                    break
-                await asyncio.sleep(0.1)
-            await task.queue_frame(EndFrame())
-
-        runner = WorkerRunner(handle_sigint=False)
-        await runner.add_workers(task)
-        await asyncio.gather(runner.run(), feed())
-
-    try:
-        asyncio.run(asyncio.wait_for(main(), 120))
-    finally:
-        loguru_logger.remove(sink)
-    finals = [frame for frame in seen if isinstance(frame, TranscriptionFrame)]
+    service = DeepgramFluxSTTService(
+        api_key=API_KEY,
+        url=f"{live_server.ws_url}/v2/listen",
+        sample_rate=RATE,
+        settings=DeepgramFluxSTTService.Settings(model="flux-general-en"),
+    )
+    finals, warnings = run_pipecat([service], linear16(jfk_flac) + pause(2.0), (TranscriptionFrame,), done)
     assert finals and wer(JFK_TEXT, " ".join(frame.text for frame in finals)) <= 0.15
     assert not [w for w in warnings if "deepgram" in w.lower() or "flux" in w.lower()], warnings

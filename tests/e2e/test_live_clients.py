@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -76,33 +77,25 @@ def test_livekit_agents_plugin(live_server: LiveServer, jfk_flac: bytes, caplog:
     assert not client_warnings, [r.getMessage() for r in client_warnings]
 
 
-def test_pipecat_pipeline_finalizes_at_its_vad_pauses(
-    live_server: LiveServer, jfk_flac: bytes, caplog: pytest.LogCaptureFixture
-) -> None:
+def run_pipecat(
+    processors: list[Any], pcm: bytes, kinds: tuple[type, ...], done: Callable[[list[Any]], bool]
+) -> tuple[list[Any], list[str]]:
+    """Run a Pipecat pipeline of `processors`, fed `pcm` at `SPEED` from its StartFrame on, then silence
+    until `done` says so of the frames of `kinds` seen at its end (at most 30 s of it); those frames, and
+    the warnings Pipecat logged."""
     from loguru import logger as loguru_logger
-    from pipecat.audio.vad.silero import SileroVADAnalyzer
-    from pipecat.frames.frames import (
-        EndFrame,
-        Frame,
-        InputAudioRawFrame,
-        InterimTranscriptionFrame,
-        TranscriptionFrame,
-        VADUserStoppedSpeakingFrame,
-    )
+    from pipecat.frames.frames import EndFrame, Frame, InputAudioRawFrame
     from pipecat.pipeline.pipeline import Pipeline
     from pipecat.pipeline.worker import PipelineParams, PipelineWorker
-    from pipecat.processors.audio.vad_processor import VADProcessor
     from pipecat.processors.frame_processor import FrameDirection, FrameProcessor
-    from pipecat.services.deepgram.stt import DeepgramSTTService
     from pipecat.workers.runner import WorkerRunner
 
-    pcm = linear16(jfk_flac) + pause(2.0)
     seen: list[Frame] = []
 
     class Collect(FrameProcessor):
         async def process_frame(self, frame: Frame, direction: FrameDirection) -> None:
             await super().process_frame(frame, direction)
-            if isinstance(frame, TranscriptionFrame | InterimTranscriptionFrame | VADUserStoppedSpeakingFrame):
+            if isinstance(frame, kinds):
                 seen.append(frame)
             await self.push_frame(frame, direction)
 
@@ -110,24 +103,20 @@ def test_pipecat_pipeline_finalizes_at_its_vad_pauses(
     sink = loguru_logger.add(lambda message: warnings.append(str(message)), level="WARNING")
 
     async def main() -> None:
-        service = DeepgramSTTService(api_key=API_KEY, base_url=live_server.base_url, sample_rate=RATE)
-        vad = VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=RATE))
         task = PipelineWorker(
-            Pipeline([vad, service, Collect()]),
-            params=PipelineParams(audio_in_sample_rate=RATE),
-            enable_rtvi=False,
+            Pipeline([*processors, Collect()]), params=PipelineParams(audio_in_sample_rate=RATE), enable_rtvi=False
         )
 
         async def feed() -> None:
-            await asyncio.sleep(0.5)  # the service connects at the StartFrame
-            for frame in frames(pcm):
+            await asyncio.sleep(0.5)  # the services connect at the StartFrame
+            audio = frames(pcm)
+            silence = bytes(FRAME_BYTES)
+            for index in range(len(audio) + 30 * 50):  # then silence, as a microphone goes on sending
+                if index >= len(audio) and done(seen):
+                    break
+                frame = audio[index] if index < len(audio) else silence
                 await task.queue_frame(InputAudioRawFrame(audio=frame, sample_rate=RATE, num_channels=1))
                 await asyncio.sleep(len(frame) / 2 / RATE / SPEED)
-            for _ in range(300):  # until the last phrase's final came (at most 30 s)
-                text = " ".join(frame.text for frame in seen if isinstance(frame, TranscriptionFrame))
-                if words_of(text)[-2:] == ["your", "country"] and words_of(text).count("country") >= 2:
-                    break
-                await asyncio.sleep(0.1)
             await task.queue_frame(EndFrame())
 
         runner = WorkerRunner(handle_sigint=False)
@@ -138,6 +127,28 @@ def test_pipecat_pipeline_finalizes_at_its_vad_pauses(
         asyncio.run(asyncio.wait_for(main(), 120))
     finally:
         loguru_logger.remove(sink)
+    return seen, warnings
+
+
+def test_pipecat_pipeline_finalizes_at_its_vad_pauses(live_server: LiveServer, jfk_flac: bytes) -> None:
+    from pipecat.audio.vad.silero import SileroVADAnalyzer
+    from pipecat.frames.frames import InterimTranscriptionFrame, TranscriptionFrame, VADUserStoppedSpeakingFrame
+    from pipecat.processors.audio.vad_processor import VADProcessor
+    from pipecat.services.deepgram.stt import DeepgramSTTService
+
+    def done(seen: list[Any]) -> bool:  # the last phrase's final came
+        said = words_of(" ".join(frame.text for frame in seen if isinstance(frame, TranscriptionFrame)))
+        return said[-2:] == ["your", "country"] and said.count("country") >= 2
+
+    seen, warnings = run_pipecat(
+        [
+            VADProcessor(vad_analyzer=SileroVADAnalyzer(sample_rate=RATE)),
+            DeepgramSTTService(api_key=API_KEY, base_url=live_server.base_url, sample_rate=RATE),
+        ],
+        linear16(jfk_flac) + pause(2.0),
+        (TranscriptionFrame, InterimTranscriptionFrame, VADUserStoppedSpeakingFrame),
+        done,
+    )
     stops = [frame for frame in seen if isinstance(frame, VADUserStoppedSpeakingFrame)]
     finals = [frame for frame in seen if isinstance(frame, TranscriptionFrame)]
     assert len(stops) >= 2, "JFK pauses between phrases: Pipecat's VAD sent Finalize at each"
