@@ -90,7 +90,7 @@ MAX_REPEAT_WORDS = 40
 ALIGN_SLACK_S = 0.02
 #: Whisper's first timestamp of a recording's chunk is at most this (1 s, faster-whisper's default).
 MAX_INITIAL_TIMESTAMP_INDEX = 50
-#: Words at the end of a live piece less probable than this are noise the decoder made up.
+#: Words of a live piece less probable than this are noise the decoder made up.
 MIN_WORD_PROBABILITY = 0.05
 #: A chunk whose text compresses better than this is a decoder loop (faster-whisper's own test).
 LOOP_COMPRESSION_RATIO = 2.4
@@ -537,13 +537,10 @@ def _words_after_prefix(
 ) -> tuple[Word, ...]:
     """The aligned words whose first token comes after the prefix, timed from the item's start.
 
-    Words the alignment puts after the item's audio, and the words Whisper barely believes in at its end,
-    are hallucinations (typically a repeat of the text before them, decoded from the trailing silence of a
-    live piece). A word it doubts with words it believes after it is kept: it heard something there (a
-    piece's first word, after the silence of the window before it, is often that doubtful: "printing" at
-    0.006 before "in the only sense" at 0.27 and 0.99). A recording's chunk keeps every word that lies in
-    its audio, as faster-whisper does: a beam search's word may be right at a low probability ("I live
-    at", "live" at 0.006).
+    Words the alignment puts after the item's audio, or that Whisper barely believes in, are
+    hallucinations (typically a repeat of the text before them, decoded from the trailing silence of a
+    live piece). A recording's chunk keeps every word that lies in its audio, as faster-whisper does:
+    a beam search's word may be right at a low probability ("I live at", "live" at 0.006).
     """
     first = 0
     for word in alignment:
@@ -555,11 +552,9 @@ def _words_after_prefix(
         if not word["word"].strip() or word["first_token"] < prefix_tokens:
             continue
         start, end = float(word["start"]) - offset_s, float(word["end"]) - offset_s
-        if start >= duration_s - ALIGN_SLACK_S:
+        if start >= duration_s - ALIGN_SLACK_S or word["probability"] < min_probability:
             continue  # a word aligned before the audio is still one Whisper heard in it: it is kept at its start
         start = min(max(start, 0.0), duration_s)
         end = min(max(end, start), duration_s)
         words.append(Word(word["word"].strip(), round(start, 3), round(end, 3), float(word["probability"])))
-    while words and words[-1].confidence < min_probability:
-        words.pop()
     return tuple(words)
