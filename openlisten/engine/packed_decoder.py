@@ -90,8 +90,19 @@ MAX_REPEAT_WORDS = 40
 ALIGN_SLACK_S = 0.02
 #: Whisper's first timestamp of a recording's chunk is at most this (1 s, faster-whisper's default).
 MAX_INITIAL_TIMESTAMP_INDEX = 50
-#: Words of a live piece less probable than this are noise the decoder made up.
+#: Words of a live piece less probable than this are noise the decoder made up ...
 MIN_WORD_PROBABILITY = 0.05
+#: ... except its first word when the words after it are this probable on average (`BELIEVED_AFTER` of them):
+#: after another piece's audio in the window Whisper doubts a piece's first word ("printing" at 0.006 before
+#: "in the only" at 0.27, 0.99, 0.99), yet heard it. A doubtful word elsewhere is not kept: at a speaker
+#: change it is often half of the other voice's word.
+BELIEVED_PROBABILITY = 0.5
+BELIEVED_AFTER = 2
+#: A word after a pause is at most this many median word durations long (faster-whisper's 2), with the median
+#: taken as at most `MEDIAN_WORD_CAP_S` (its 0.7 s); `SENTENCE_ENDS` end the words a pause may follow.
+LONG_WORD_MEDIANS = 2.0
+MEDIAN_WORD_CAP_S = 0.7
+SENTENCE_ENDS = (".", "?", "!", "。", "！", "？")
 #: A chunk whose text compresses better than this is a decoder loop (faster-whisper's own test).
 LOOP_COMPRESSION_RATIO = 2.4
 #: The repetition penalty of a loop's second decode: enough to stop "1 1 1 1 …" running on, mild enough to
@@ -539,22 +550,47 @@ def _words_after_prefix(
 
     Words the alignment puts after the item's audio, or that Whisper barely believes in, are
     hallucinations (typically a repeat of the text before them, decoded from the trailing silence of a
-    live piece). A recording's chunk keeps every word that lies in its audio, as faster-whisper does:
-    a beam search's word may be right at a low probability ("I live at", "live" at 0.006).
+    live piece), except a doubtful first word before words it believes (`BELIEVED_PROBABILITY`). A
+    recording's chunk keeps every word that lies in its audio, as faster-whisper does: a beam search's word
+    may be right at a low probability ("I live at", "live" at 0.006).
     """
     first = 0
     for word in alignment:
         word["first_token"] = first
         first += len(word["tokens"])
     whisper_internals.merge_punctuations(alignment, PREPEND_PUNCTUATIONS, APPEND_PUNCTUATIONS)
+    said = [w for w in alignment if w["word"].strip() and w["first_token"] >= prefix_tokens]
     words = []
-    for word in alignment:
-        if not word["word"].strip() or word["first_token"] < prefix_tokens:
-            continue
+    for index, word in enumerate(said):
         start, end = float(word["start"]) - offset_s, float(word["end"]) - offset_s
-        if start >= duration_s - ALIGN_SLACK_S or word["probability"] < min_probability:
+        if start >= duration_s - ALIGN_SLACK_S:
             continue  # a word aligned before the audio is still one Whisper heard in it: it is kept at its start
+        if word["probability"] < min_probability and not (index == 0 and _believed(said[1 : 1 + BELIEVED_AFTER])):
+            continue
         start = min(max(start, 0.0), duration_s)
         end = min(max(end, start), duration_s)
         words.append(Word(word["word"].strip(), round(start, 3), round(end, 3), float(word["probability"])))
+    return _without_stretched_starts(words)
+
+
+def _without_stretched_starts(words: list[Word]) -> tuple[Word, ...]:
+    """`words` with the first word, and each word after a sentence's end, cut to `LONG_WORD_MEDIANS` median
+    word durations, as faster-whisper's ``add_word_timestamps`` does.
+
+    The alignment stretches a word that follows silence back over it ("nice" from 6.40 s to 8.74 s, said at
+    8.1 s): its start would be wrong by the length of the pause.
+    """
+    durations = [w.end_s - w.start_s for w in words if w.end_s > w.start_s]
+    if not durations:
+        return tuple(words)
+    longest = LONG_WORD_MEDIANS * min(MEDIAN_WORD_CAP_S, float(np.median(durations)))
+    for i, word in enumerate(words):
+        after_pause = i == 0 or words[i - 1].text.endswith(SENTENCE_ENDS)
+        if after_pause and word.end_s - word.start_s > longest:
+            words[i] = replace(word, start_s=round(word.end_s - longest, 3))
     return tuple(words)
+
+
+def _believed(following: list[dict[str, Any]]) -> bool:
+    """Whether Whisper believes the words after a doubtful first word (`BELIEVED_AFTER` of them)."""
+    return len(following) == BELIEVED_AFTER and fmean(w["probability"] for w in following) >= BELIEVED_PROBABILITY

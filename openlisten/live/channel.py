@@ -699,7 +699,7 @@ class Channel:
     def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
         """A final's words (in stream time) are known: they are context from now on, and with ``diarize``
         their speakers' voices are to be embedded."""
-        slot.words = words
+        slot.words = words = _not_before_speech(words, slot.speech_start)
         slot.samples = slot.prefix = None
         self._record_known()
         if words:
@@ -836,6 +836,14 @@ def _last_words(words: Sequence[Word], limit: int, reach: int) -> tuple[int, lis
         return min(limit, round(words[0].start_s * SAMPLE_RATE)), list(words)
     between = round((words[first - 1].end_s + words[first].start_s) / 2 * SAMPLE_RATE)
     return max(between, reach), list(words[first:])
+
+
+def _not_before_speech(words: list[Word], speech_start: int) -> list[Word]:
+    """`words`, none of those that run into the speech starting at `speech_start` starting more than
+    `PRE_ROLL_S` before it: the alignment stretches a first word back over the silence before it."""
+    earliest_s = speech_start / SAMPLE_RATE - PRE_ROLL_S
+    stretched = [w.start_s < earliest_s and w.end_s * SAMPLE_RATE > speech_start for w in words]
+    return [replace(w, start_s=round(earliest_s, 3)) if s else w for w, s in zip(words, stretched, strict=True)]
 
 
 def _clamped(word: Word, start_s: float, end_s: float) -> Word:

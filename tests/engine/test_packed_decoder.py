@@ -186,3 +186,14 @@ def test_short_pieces_packed_one_after_another_all_keep_their_words(decoder: Pac
     said = np.concatenate([np.zeros(RATE // 5, np.float32), said, np.zeros(RATE // 5, np.float32)])
     results = run(decoder, [DecodeItem(said, final=True, prerecorded=prerecorded) for _ in range(4)])
     assert [words_of(" ".join(w.text for w in r.words)) for r in results] == [["still", "working"]] * 4
+
+
+@pytest.mark.parametrize("before_s", [6.0, 10.0])
+def test_a_doubtful_first_word_of_a_live_piece_is_kept(decoder: PackedDecoder, before_s: float) -> None:
+    """After another piece's audio, Whisper doubts the first word of a live piece ("printing" at 0.006,
+    before "in the only sense" at 0.27 and 0.99): it heard it all the same, and it is kept."""
+    printing = decode_audio((EVAL / "data" / "ljspeech" / "LJ001-0001.wav").read_bytes()).mixed()[: int(4.35 * RATE)]
+    other = decode_audio((EVAL / "data" / "ljspeech" / "LJ001-0004.wav").read_bytes()).mixed()
+    other = np.concatenate([other, other])[: int(before_s * RATE)]
+    _, after = run(decoder, [DecodeItem(other, final=True), DecodeItem(printing, final=True)])
+    assert words_of(" ".join(w.text for w in after.words))[:4] == ["printing", "in", "the", "only"]
