@@ -46,7 +46,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.live import KEY, errors, free_port, load_clips, percentile, start_server, trimmed  # noqa: E402
 from openlisten.audio import SAMPLE_RATE  # noqa: E402
-from openlisten.live.vad import FRAME_SAMPLES, SileroDetector  # noqa: E402
+from openlisten.engine.vad import FRAME_SAMPLES, SileroDetector  # noqa: E402
 
 #: Silence between two turns: the agent's reply.
 TURN_GAP_S = 3.0

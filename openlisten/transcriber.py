@@ -21,7 +21,7 @@ from openlisten.engine.models import ModelSpec, whisper_language
 from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, Recognizer
 from openlisten.engine.scheduler import Priority
 from openlisten.engine.types import Word
-from openlisten.engine.vad_regions import speech_pieces, speech_regions
+from openlisten.engine.vad import speech_pieces, speech_regions
 from openlisten.errors import InvalidParameter
 from openlisten.features.diarize import PRERECORDED_ARCH, diarize
 from openlisten.features.formatting import join_transcript

@@ -18,10 +18,11 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
+from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.packed_decoder import GAP_S, WINDOW_S, DecodeItem, DecodeResult
 from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
 from openlisten.engine.types import Segment, Word
-from openlisten.engine.vad_regions import SAMPLE_RATE, SpeechRegion, clip_to_speech, speech_pieces, speech_regions
+from openlisten.engine.vad import SpeechRegion, clip_to_speech, speech_pieces, speech_regions
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel

@@ -19,7 +19,7 @@ from typing import Protocol
 
 import numpy as np
 
-from openlisten.engine.vad_regions import Samples
+from openlisten.engine.vad import Samples
 from openlisten.transcript import TranscriptWord
 
 __all__ = [

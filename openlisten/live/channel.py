@@ -49,6 +49,7 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.engine.types import Word, word_key
+from openlisten.engine.vad import FRAME_SAMPLES, SpeechDetector
 from openlisten.features.diarize import SpeakerTurns
 from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
@@ -65,7 +66,6 @@ from openlisten.live.events import (
     UtteranceEnd,
 )
 from openlisten.live.stabilizer import Stabilizer, heard_whole
-from openlisten.live.vad import FRAME_SAMPLES, SpeechDetector
 from openlisten.transcript import TranscriptWord
 
 __all__ = ["Channel", "ChannelConfig"]

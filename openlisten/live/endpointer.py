@@ -11,7 +11,7 @@ import enum
 import math
 from dataclasses import dataclass
 
-from openlisten.live.vad import FRAME_SAMPLES
+from openlisten.engine.vad import FRAME_SAMPLES
 
 __all__ = ["Endpointer", "Offset", "Onset", "SpeechState"]
 

@@ -31,6 +31,7 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE, AudioLimits
 from openlisten.engine.end_of_turn import END_OF_TURN_WINDOW_S
 from openlisten.engine.packed_decoder import DecodeResult
+from openlisten.engine.vad import SileroDetector, SpeechDetector
 from openlisten.live.buffer import SampleBuffer
 from openlisten.live.events import (
     CancelRequest,
@@ -52,7 +53,6 @@ from openlisten.live.events import (
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
 from openlisten.live.turns import TurnThresholds, TurnTracker, check_thresholds
-from openlisten.live.vad import SileroDetector, SpeechDetector
 
 __all__ = [
     "EndOfTurnRequest",

@@ -15,12 +15,12 @@ from typing import TYPE_CHECKING
 
 from openlisten.engine.engine import Engine
 from openlisten.engine.models import ModelSpec, whisper_language
+from openlisten.engine.vad import SileroDetector, SpeechDetector
 from openlisten.errors import InvalidParameter
 from openlisten.live.flux import FluxSession
 from openlisten.live.flux_options import FLUX_MODELS, FluxOptions
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
-from openlisten.live.vad import SileroDetector, SpeechDetector
 
 if TYPE_CHECKING:
     from openlisten.engine.end_of_turn import EndOfTurnModel

@@ -39,6 +39,7 @@ import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE, AudioLimits, StreamDecoder
 from openlisten.engine.packed_decoder import DecodeResult
+from openlisten.engine.vad import SileroDetector, SpeechDetector
 from openlisten.errors import RequestError
 from openlisten.features.live import LiveFeatures
 from openlisten.live.channel import Channel, ChannelConfig
@@ -59,7 +60,6 @@ from openlisten.live.events import (
     Metadata,
 )
 from openlisten.live.options import LiveOptions
-from openlisten.live.vad import SileroDetector, SpeechDetector
 from openlisten.options import check_term
 
 __all__ = ["IDLE_REASON", "LiveSession", "SessionState"]

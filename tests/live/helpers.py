@@ -10,10 +10,10 @@ import numpy as np
 
 from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
+from openlisten.engine.vad import EnergyDetector
 from openlisten.live.events import CancelRequest, Control, DecodeRequest, EmbedRequest, Event, Expedite
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import LiveSession
-from openlisten.live.vad import EnergyDetector
 
 RATE = 16000
 

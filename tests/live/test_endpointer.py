@@ -4,9 +4,9 @@ import numpy as np
 import pytest
 
 from openlisten.engine.types import Word
+from openlisten.engine.vad import FRAME_SAMPLES, EnergyDetector, SileroDetector
 from openlisten.live.endpointer import Endpointer, Offset, Onset, SpeechState
 from openlisten.live.stabilizer import SETTLED_S, Stabilizer
-from openlisten.live.vad import FRAME_SAMPLES, EnergyDetector, SileroDetector
 
 
 def push_all(endpointer: Endpointer, probabilities: list[float]) -> list[Onset | Offset]:

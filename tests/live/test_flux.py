@@ -8,6 +8,7 @@ from collections.abc import Callable
 import numpy as np
 import pytest
 
+from openlisten.engine.vad import EnergyDetector
 from openlisten.errors import InvalidParameter
 from openlisten.live.events import CancelRequest, Close, CloseStream, ConfigureFailure, DecodeRequest, Expedite
 from openlisten.live.flux import (
@@ -21,7 +22,6 @@ from openlisten.live.flux import (
 )
 from openlisten.live.flux_options import FluxOptions
 from openlisten.live.turns import TurnEvent, TurnThresholds
-from openlisten.live.vad import EnergyDetector
 from tests.live.helpers import RATE, Timeline, pcm16, silence, tone
 
 #: Two turns: 0.5–2.9 s, then 4.5–5.7 s; a 1.6 s pause and a 2.3 s one after.

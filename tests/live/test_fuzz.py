@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
+from openlisten.engine.vad import EnergyDetector
 from openlisten.live.events import (
     Close,
     CloseStream,
@@ -24,7 +25,6 @@ from openlisten.live.flux_options import FluxOptions
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import LiveSession
 from openlisten.live.turns import TurnEvent
-from openlisten.live.vad import EnergyDetector
 from openlisten.wire.flux import FLUX_CLIENT_MESSAGE
 from openlisten.wire.live import CLIENT_MESSAGE
 from tests.live.helpers import pcm16, silence, tone

@@ -24,8 +24,8 @@ from openlisten.api.app import create_app
 from openlisten.config import Settings
 from openlisten.engine.engine import Engine
 from openlisten.engine.fake_packed_decoder import FakePackedDecoder
+from openlisten.engine.vad import EnergyDetector
 from openlisten.live.service import LiveService
-from openlisten.live.vad import EnergyDetector
 from tests.live.helpers import pcm16, silence, tone
 
 KEY = "live-key"

@@ -9,6 +9,7 @@ import pytest
 
 from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.types import Word
+from openlisten.engine.vad import EnergyDetector
 from openlisten.live import channel as channel_module
 from openlisten.live import session as session_module
 from openlisten.live.events import (
@@ -29,7 +30,6 @@ from openlisten.live.events import (
     UtteranceEnd,
 )
 from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
-from openlisten.live.vad import EnergyDetector
 from tests.live.helpers import RATE, Script, Timeline, options, pcm16, run, session, silence, tone
 
 QUERY = "interim_results=true&vad_events=true&utterance_end_ms=1000&endpointing=300"

@@ -1,27 +1,42 @@
-"""Where the speech is: Silero VAD regions, used to pull word times out of the pauses and to cut long
-recordings into pieces.
+"""Voice activity, on faster-whisper's Silero VAD model: where the speech is in a recording, and how likely each
+32 ms frame of a live stream is to be speech.
 
-Whisper's word timestamps stretch a word over the pause that follows or precedes it ("ask" spanning
-1.6 s of silence before it). Utterances, paragraphs and endpointing all depend on real pauses, so
-each word is clipped to the VAD speech region it overlaps most.
+Recordings: `speech_regions` finds the stretches of speech (faster-whisper's ``get_speech_timestamps``),
+read a block at a time (`VAD_BLOCK_SAMPLES`): faster-whisper's VAD copies and batches all of the audio it is
+given at once, over a gigabyte for three hours. They cut long recordings into pieces (`speech_pieces`) and
+pull word times out of the pauses (`clip_to_speech`): Whisper's word timestamps stretch a word over the
+pause that follows or precedes it ("ask" spanning 1.6 s of silence before it), and utterances, paragraphs
+and endpointing all depend on real pauses, so each word is clipped to the speech region it overlaps most.
 
-Long audio is read a block at a time (`VAD_BLOCK_SAMPLES`): faster-whisper's VAD copies and batches all
-of the audio it is given at once, over a gigabyte for three hours.
+Live streams: `SileroDetector` runs the same model one frame at a time, carrying its recurrent state
+across calls, so a stream fed in any pieces gets exactly the probabilities the whole stream would.
+`EnergyDetector` is a loudness threshold, for tests and tones.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
+import numpy.typing as npt
 
+from openlisten.audio import SAMPLE_RATE
 from openlisten.engine import whisper_internals
 from openlisten.engine.types import Word
 
-__all__ = ["Samples", "SpeechRegion", "clip_to_speech", "speech_pieces", "speech_regions"]
+__all__ = [
+    "FRAME_SAMPLES",
+    "EnergyDetector",
+    "Samples",
+    "SileroDetector",
+    "SpeechDetector",
+    "SpeechRegion",
+    "clip_to_speech",
+    "speech_pieces",
+    "speech_regions",
+]
 
-SAMPLE_RATE = 16000
 #: A pause shorter than this does not split speech regions (Deepgram's shortest utterance gap is larger).
 MIN_SILENCE_MS = 300
 #: Padding around each region, so word onsets and trailing consonants stay inside.
@@ -99,3 +114,53 @@ def _clip(word: Word, regions: Sequence[SpeechRegion]) -> Word:
         return word
     start, end = max(word.start_s, best[0]), min(word.end_s, best[1])
     return Word(word.text, round(start, 3), round(end, 3), word.confidence)
+
+
+# Live streams, frame by frame.
+
+#: Samples per frame at 16 kHz (32 ms): the window Silero VAD takes.
+FRAME_SAMPLES = 512
+#: Samples of the previous frame Silero sees with each frame.
+_CONTEXT_SAMPLES = 64
+_STATE_SHAPE = (1, 1, 128)
+
+
+class SpeechDetector(Protocol):
+    """Scores frames of one stream, in order; keeps whatever state that needs."""
+
+    def probabilities(self, frames: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """Speech probability of each frame of `frames`, shape (n, `FRAME_SAMPLES`) → (n,)."""
+        ...
+
+
+class SileroDetector:
+    """Silero VAD (faster-whisper's ONNX model), streaming."""
+
+    def __init__(self) -> None:
+        self._session: Any = whisper_internals.silero_session()  # one ONNX session per process, shared
+        self._h = np.zeros(_STATE_SHAPE, dtype=np.float32)
+        self._c = np.zeros(_STATE_SHAPE, dtype=np.float32)
+        self._context = np.zeros(_CONTEXT_SAMPLES, dtype=np.float32)
+
+    def probabilities(self, frames: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if len(frames) == 0:
+            return np.zeros(0, dtype=np.float32)
+        contexts = np.concatenate([self._context[None], frames[:-1, -_CONTEXT_SAMPLES:]])
+        batch = np.ascontiguousarray(np.concatenate([contexts, frames], axis=1), dtype=np.float32)
+        output, self._h, self._c = self._session.run(None, {"input": batch, "h": self._h, "c": self._c})
+        self._context = frames[-1, -_CONTEXT_SAMPLES:].copy()
+        return np.asarray(output, dtype=np.float32).reshape(-1)
+
+
+class EnergyDetector:
+    """Speech wherever a frame's RMS level is above `threshold` (probability 1, else 0)."""
+
+    def __init__(self, threshold: float = 0.01) -> None:
+        self.threshold = threshold
+
+    def probabilities(self, frames: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        if len(frames) == 0:
+            return np.zeros(0, dtype=np.float32)
+        rms = np.sqrt(np.mean(np.square(frames, dtype=np.float64), axis=1))
+        speech: npt.NDArray[np.float32] = (rms > self.threshold).astype(np.float32)
+        return speech

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 
 from openlisten.engine.types import Word
-from openlisten.engine.vad_regions import clip_to_speech, speech_regions
+from openlisten.engine.vad import clip_to_speech, speech_regions
 from tests.conftest import espeak_samples
 
 
