@@ -19,7 +19,7 @@ utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its quiet
 slots: each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
 ``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by
 text, never by time: every decode of audio after earlier finals starts a little before that audio, with
-the words of those finals in it forced as the decoder's prefix (`_context`), so what the decoder says
+the words of those finals in it forced as the decoder's prefix (`FinalsContext`), so what the decoder says
 after the prefix is exactly the words not yet final, wherever its word times fall. A final whose earlier
 finals are still being decoded therefore waits for them before its own decode is asked for; an interim
 decoded meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late,
@@ -36,7 +36,6 @@ known, the voice of each turn is embedded (an `EmbedRequest`, model work like a 
 
 from __future__ import annotations
 
-import itertools
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -54,6 +53,7 @@ from openlisten.features.diarize import SpeakerTurns
 from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
 from openlisten.live.buffer import SampleBuffer
+from openlisten.live.context import FinalsContext
 from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
 from openlisten.live.events import (
     CancelRequest,
@@ -178,7 +178,7 @@ class _Slot:
     retried: bool = False
     #: Its words, in stream time, once decoded.
     words: list[Word] | None = None
-    #: Its words are in the channel's history (the context of later decodes).
+    #: Its words are in the context of later decodes.
     recorded: bool = False
     #: With ``diarize``: the speaker turns being embedded, the request, and the embeddings once back.
     turns: SpeakerTurns | None = None
@@ -189,15 +189,6 @@ class _Slot:
     def ready(self) -> bool:
         """Whether it can go out: its words, and their speakers' voices when asked for, are known."""
         return self.words is not None and (self.turns is None or self.embeddings is not None)
-
-
-@dataclass(frozen=True)
-class _Known:
-    """A final whose words are known, as context for the decodes after it."""
-
-    start: int
-    end: int
-    words: list[Word]
 
 
 @dataclass
@@ -264,7 +255,9 @@ class Channel:
         self._last_word_end: float | None = None
         self._utterance_end_sent = False
         self._sentence_open = False
-        self._history: deque[_Known] = deque()  # recent finals whose words are known: the context of decodes
+        self._context = FinalsContext(
+            max_decode=round(MAX_DECODE_S * SAMPLE_RATE), pre_roll=round(PRE_ROLL_S * SAMPLE_RATE)
+        )
         self._speech_end = 0  # where the last speech frame ends
         self._ahead: _Ahead | None = None
         self._ahead_from = 0  # where the audio of the last decode asked ahead ended
@@ -557,8 +550,9 @@ class Channel:
         window is full, the decoder keeps only the last `SHORT_CONTEXT_S` of it.
         """
         start = utterance.start
-        origin, prefix = self._context(start, end, CONTEXT_S) if context else (start, [])
-        short, short_prefix = self._context(start, end, SHORT_CONTEXT_S) if context else (start, [])
+        kept = self._audio.start
+        origin, prefix = self._context.around(start, end, CONTEXT_S, kept) if context else (start, [])
+        short, short_prefix = self._context.around(start, end, SHORT_CONTEXT_S, kept) if context else (start, [])
         item = DecodeItem(
             samples=self._audio.slice(origin, end),
             prefix=_text(prefix),
@@ -569,47 +563,6 @@ class Channel:
             bare_prefix=_text(short_prefix),
         )
         return origin, prefix, item
-
-    def _context(self, start: int, end: int, seconds: float) -> tuple[int, list[Word]]:
-        """Where a decode of the audio from `start` to `end` begins, and its prefix: the finals of the last
-        `seconds` before `start`, from the first one's start on (its leading silence trimmed), and their words.
-
-        The context begins where a final began, or between two words of a final that began earlier, so the
-        prefix is exactly the words of the decoded audio before `start`; a word that an earlier decode
-        missed (cut in two by a final's end) is heard whole and said after it. The decode never reaches
-        past `MAX_DECODE_S` (the open utterance's own confirmed words are always within it) or before the
-        audio kept.
-        """
-        limit = max(start - round(seconds * SAMPLE_RATE), end - round(MAX_DECODE_S * SAMPLE_RATE), self._audio.start)
-        history = self._history
-        if history and history[-1].end >= start:
-            # This audio starts where a final ended, maybe inside a word: the context reaches back to the last
-            # word of the last final that heard words, so a word cut by any of the finals since is heard whole.
-            for known in reversed(history):
-                reach = round(known.words[-1].start_s * SAMPLE_RATE) if known.words else known.start
-                if end - reach > MAX_DECODE_S * SAMPLE_RATE:
-                    break
-                limit = min(limit, reach)
-                if known.words:
-                    break
-        first = len(history)
-        while first > 0 and history[first - 1].start >= limit:
-            first -= 1
-        finals = list(itertools.islice(history, first, None))
-        words = [word for final in finals for word in final.words]
-        if first > 0 and history[first - 1].end > limit:
-            # A final that began earlier: its words from `limit` on, or at least its last one when it ends
-            # where this audio starts (words it did not hear, cut off at its end, are then heard again).
-            floor = max(end - round(MAX_DECODE_S * SAMPLE_RATE), self._audio.start)
-            reach = floor if history[first - 1].end >= start else limit
-            boundary, tail = _last_words(history[first - 1].words, limit, reach)
-            if tail:
-                return min(boundary, start), [*tail, *words]
-        if not finals:
-            return start, []
-        lead = min(start, round(words[0].start_s * SAMPLE_RATE)) if words else start
-        origin = max(finals[0].start, lead - round(PRE_ROLL_S * SAMPLE_RATE))
-        return min(origin, start), words
 
     def _cancel_interims(self) -> None:
         for request_id in self._interims:
@@ -711,16 +664,15 @@ class Channel:
             self._emit(EmbedRequest(slot.embed_id, self.config.index, slot.turns))
 
     def _record_known(self) -> None:
-        """The finals in line whose words are known, and every final's before them, join the history, in
-        order (a final of silence may be known before a final ahead of it is decoded)."""
+        """The finals in line whose words are known, and every final's before them, join the context of later
+        decodes, in order (a final of silence may be known before a final ahead of it is decoded)."""
         for slot in self._slots:
             if slot.words is None:
                 break
             if not slot.recorded:
                 slot.recorded = True
-                self._history.append(_Known(slot.start, slot.end, slot.words))
-        while self._history and self._history[0].start < self._audio.start:
-            self._history.popleft()
+                self._context.add(slot.start, slot.end, slot.words)
+        self._context.forget_before(self._audio.start)
 
     def _send_ready_finals(self) -> None:
         while self._slots and self._slots[0].ready:
@@ -822,20 +774,6 @@ def _after_prefix(words: list[Word], prefix: Sequence[Word], start: int) -> list
         if said_again and echo[-1].start_s < start_s:
             return words[size:]
     return words
-
-
-def _last_words(words: Sequence[Word], limit: int, reach: int) -> tuple[int, list[Word]]:
-    """The words that start at sample `limit` or later (else the last word, if it starts at `reach` or
-    later), and the sample between them and the word before."""
-    first = next((i for i, word in enumerate(words) if word.start_s * SAMPLE_RATE >= limit), len(words))
-    if first == len(words) and words and words[-1].start_s * SAMPLE_RATE >= reach:
-        first -= 1
-    if first == len(words):
-        return limit, []
-    if first == 0:
-        return min(limit, round(words[0].start_s * SAMPLE_RATE)), list(words)
-    between = round((words[first - 1].end_s + words[first].start_s) / 2 * SAMPLE_RATE)
-    return max(between, reach), list(words[first:])
 
 
 def _not_before_speech(words: list[Word], speech_start: int) -> list[Word]:
