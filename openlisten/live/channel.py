@@ -15,18 +15,19 @@ before its end, become finals while the speaker talks (`stabilizer`), and the ut
 utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its quietest moment of the last
 `CUT_SEARCH_S`, and the rest goes on as a new one.
 
-**Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of
-slots: each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
-``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by
-text, never by time: every decode of audio after earlier finals starts a little before that audio, with
-the words of those finals in it forced as the decoder's prefix (`FinalsContext`), so what the decoder says
-after the prefix is exactly the words not yet final, wherever its word times fall. A final whose earlier
-finals are still being decoded therefore waits for them before its own decode is asked for; an interim
-decoded meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late,
-interims are dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends
-its text early, at a sentence end with seconds of speech left: a final whose speech goes on `UNHEARD_S`
-after its last word is decoded on from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one
-whose decode skipped the start of its speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`).
+**Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of slots
+(each `FinalState.WAITING` for its decode, `DECODING`, `EMBEDDING` its speakers, `READY`, by the moves of
+`_MOVES`): each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a
+cut, ``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by
+text, never by time: every decode of audio after earlier finals starts a little before that audio, with the
+words of those finals in it forced as the decoder's prefix (`FinalsContext`), so what the decoder says after
+the prefix is exactly the words not yet final, wherever its word times fall. A final whose earlier finals
+are still being decoded therefore waits for them before its own decode is asked for; an interim decoded
+meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late, interims are
+dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends its text
+early, at a sentence end with seconds of speech left: a final whose speech goes on `UNHEARD_S` after its
+last word is decoded on from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one whose decode
+skipped the start of its speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -40,6 +41,7 @@ import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from enum import Enum
 from statistics import fmean
 
 import numpy as np
@@ -68,7 +70,7 @@ from openlisten.live.events import (
 from openlisten.live.stabilizer import Stabilizer, heard_whole
 from openlisten.transcript import TranscriptWord
 
-__all__ = ["Channel", "ChannelConfig"]
+__all__ = ["Channel", "ChannelConfig", "FinalState"]
 
 #: Audio decoded before a speech onset: Silero flags speech a frame or two after it starts.
 PRE_ROLL_S = 0.3
@@ -147,9 +149,36 @@ class _Utterance:
     onset: int
 
 
+class FinalState(Enum):
+    """Where a final in line stands. Finals go out in order, each once it and every final before it are
+    `READY`; the decode of a final is asked for only once the words of every final before it are known
+    (they are its prefix), so at most one final of a channel is `DECODING` and those after it are `WAITING`."""
+
+    #: Its speech is known; its decode waits for the words of the finals before it.
+    WAITING = "waiting"
+    #: Its decode is asked for (again, when it skipped speech or ended early).
+    DECODING = "decoding"
+    #: Its words are known (the context of later decodes); with ``diarize``, its speakers' voices are not yet.
+    EMBEDDING = "embedding"
+    #: Its words and speakers are known: it goes out when every final before it has.
+    READY = "ready"
+
+
+#: The moves of a final in line. A final of silence, or of words confirmed by interims, has its words at
+#: once; one decoded ahead, as soon as its pause turns out to be its end.
+_MOVES: dict[FinalState, frozenset[FinalState]] = {
+    FinalState.WAITING: frozenset({FinalState.DECODING, FinalState.EMBEDDING, FinalState.READY}),
+    FinalState.DECODING: frozenset({FinalState.DECODING, FinalState.EMBEDDING, FinalState.READY}),
+    FinalState.EMBEDDING: frozenset({FinalState.READY}),
+    FinalState.READY: frozenset(),
+}
+#: The states of a final whose words are known.
+_KNOWN = frozenset({FinalState.EMBEDDING, FinalState.READY})
+
+
 @dataclass
 class _Slot:
-    """A final in line: it goes out once it and every final before it are ready."""
+    """A final in line (`FinalState`)."""
 
     start: int
     end: int
@@ -184,11 +213,12 @@ class _Slot:
     turns: SpeakerTurns | None = None
     embed_id: int | None = None
     embeddings: npt.NDArray[np.float32] | None = None
+    state: FinalState = FinalState.WAITING
 
-    @property
-    def ready(self) -> bool:
-        """Whether it can go out: its words, and their speakers' voices when asked for, are known."""
-        return self.words is not None and (self.turns is None or self.embeddings is not None)
+    def move(self, state: FinalState) -> None:
+        if state not in _MOVES[self.state]:
+            raise AssertionError(f"a final cannot go from {self.state.value} to {state.value}")
+        self.state = state
 
 
 @dataclass
@@ -277,7 +307,7 @@ class Channel:
     @property
     def _finals_known(self) -> bool:
         """Whether the words of every final in line are known: the prefix of a decode after them is."""
-        return all(slot.words is not None for slot in self._slots)
+        return all(slot.state in _KNOWN for slot in self._slots)
 
     @property
     def backlog_samples(self) -> int:
@@ -344,6 +374,7 @@ class Channel:
             if slot is None:
                 return
             slot.embeddings = result
+            slot.move(FinalState.READY)
         self._send_ready_finals()
 
     def cancelled(self, request_id: int) -> None:
@@ -461,15 +492,17 @@ class Channel:
     def _request_next_final(self) -> None:
         """Ask for the decode of the first final not yet asked for, once every final before it is known."""
         for slot in self._slots:
-            if slot.words is not None:
+            if slot.state in _KNOWN:
                 continue
-            if slot.utterance is None:
-                return  # being decoded: the finals after it wait for its words
+            if slot.state is FinalState.DECODING:
+                return  # the finals after it wait for its words
+            assert slot.utterance is not None
             ahead = self._take_ahead(slot.utterance)
             if ahead is not None:
                 slot.utterance, slot.origin, slot.samples, slot.prefix = None, ahead.origin, ahead.samples, ahead.prefix
                 slot.request_id = ahead.request_id
                 if ahead.words is None:
+                    slot.move(FinalState.DECODING)
                     self._emit(Expedite(ahead.request_id, urgent=slot.urgent))
                     return
                 if not self._words_back(slot, _after_prefix(ahead.words, ahead.prefix, slot.start)):
@@ -478,6 +511,7 @@ class Channel:
             origin, prefix, item = self._item(slot.utterance, slot.end, final=True, context=True)
             slot.utterance, slot.origin, slot.samples, slot.prefix = None, origin, item.samples, prefix
             slot.request_id = self._next_id()
+            slot.move(FinalState.DECODING)
             request = DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item, urgent=slot.urgent)
             self._emit(request)
             return
@@ -518,7 +552,7 @@ class Channel:
     def _expedite(self) -> None:
         """A ``Finalize`` waits for every final in line: their decodes go first."""
         for slot in self._slots:
-            if slot.words is None and not slot.urgent:
+            if slot.state not in _KNOWN and not slot.urgent:
                 slot.urgent = True
                 if slot.request_id is not None:
                     self._emit(Expedite(slot.request_id))
@@ -640,6 +674,7 @@ class Channel:
         """Ask for a final's decode once more, with its prefix as it now is."""
         assert slot.samples is not None and slot.prefix is not None
         slot.request_id = self._next_id()
+        slot.move(FinalState.DECODING)
         item = DecodeItem(
             samples=slot.samples,
             prefix=_text(slot.prefix),
@@ -654,11 +689,12 @@ class Channel:
         their speakers' voices are to be embedded."""
         slot.words = words = _not_before_speech(words, slot.speech_start)
         slot.samples = slot.prefix = None
+        if samples is not None:
+            slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
+        slot.move(FinalState.READY if slot.turns is None else FinalState.EMBEDDING)
         self._record_known()
         if words:
             self._version += 1  # every later decode has a longer prefix
-        if samples is not None:
-            slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
         if slot.turns is not None:
             slot.embed_id = self._next_id()
             self._emit(EmbedRequest(slot.embed_id, self.config.index, slot.turns))
@@ -667,15 +703,16 @@ class Channel:
         """The finals in line whose words are known, and every final's before them, join the context of later
         decodes, in order (a final of silence may be known before a final ahead of it is decoded)."""
         for slot in self._slots:
-            if slot.words is None:
+            if slot.state not in _KNOWN:
                 break
+            assert slot.words is not None
             if not slot.recorded:
                 slot.recorded = True
                 self._context.add(slot.start, slot.end, slot.words)
         self._context.forget_before(self._audio.start)
 
     def _send_ready_finals(self) -> None:
-        while self._slots and self._slots[0].ready:
+        while self._slots and self._slots[0].state is FinalState.READY:
             slot = self._slots.popleft()
             assert slot.words is not None
             self._send(
