@@ -87,5 +87,6 @@ def _control(message: FluxClientMessage) -> FluxControl:
     if isinstance(message, ListenV2Configure):
         thresholds = message.thresholds.model_dump(exclude_none=True) if message.thresholds else {}
         keyterms = None if message.keyterms is None else tuple(message.keyterms)
-        return FluxConfigure(thresholds, keyterms, message.numerals)
+        hints = None if message.language_hints is None else tuple(message.language_hints)
+        return FluxConfigure(thresholds, keyterms, message.numerals, hints)
     return KeepAlive()

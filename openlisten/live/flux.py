@@ -32,6 +32,7 @@ from openlisten.audio import SAMPLE_RATE, AudioLimits
 from openlisten.engine.end_of_turn import END_OF_TURN_WINDOW_S
 from openlisten.engine.packed_decoder import DecodeResult
 from openlisten.engine.vad import SileroDetector, SpeechDetector
+from openlisten.errors import InvalidParameter
 from openlisten.live.buffer import SampleBuffer
 from openlisten.live.events import (
     CancelRequest,
@@ -50,6 +51,7 @@ from openlisten.live.events import (
     Results,
     SpeechStarted,
 )
+from openlisten.live.flux_options import LanguageHints, parse_language_hints
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
 from openlisten.live.turns import TurnThresholds, TurnTracker, check_thresholds
@@ -84,11 +86,13 @@ class ForceEndTurn:
 
 @dataclass(frozen=True)
 class FluxConfigure:
-    """Change thresholds, keyterms or numerals mid-stream; any subset."""
+    """Change thresholds, keyterms, language hints or numerals mid-stream; any subset."""
 
     thresholds: Mapping[str, float | int | None] = field(default_factory=dict)
     keyterms: tuple[str, ...] | None = None
     numerals: bool | None = None
+    #: The new hints, replacing the old ones (empty: none); None keeps them.
+    language_hints: tuple[str, ...] | None = None
 
 
 FluxControl = KeepAlive | CloseStream | ForceEndTurn | FluxConfigure
@@ -104,6 +108,8 @@ class FluxConfigureSuccess:
     thresholds: TurnThresholds
     keyterms: tuple[str, ...]
     numerals: bool
+    #: The language hints in force (``flux-general-multi``; None on other models).
+    language_hints: tuple[str, ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -139,14 +145,20 @@ class FluxSession:
         options: LiveOptions,
         thresholds: TurnThresholds,
         *,
-        language: str = "en",
+        languages: LanguageHints | None = None,
         detector_factory: Callable[[], SpeechDetector] = SileroDetector,
         idle_timeout_s: float | None = None,
         limits: AudioLimits | None = None,
     ) -> None:
         extra = {} if idle_timeout_s is None else {"idle_timeout_s": idle_timeout_s}
+        self._languages = languages or LanguageHints()
         self._inner = LiveSession(
-            options, language=language, detector_factory=detector_factory, limits=limits, tap=self._tap, **extra
+            options,
+            language=self._languages.decoded,
+            detector_factory=detector_factory,
+            limits=limits,
+            tap=self._tap,
+            **extra,
         )
         self.tracker = TurnTracker(thresholds)
         self._numerals = options.listen.numerals
@@ -298,7 +310,17 @@ class FluxSession:
             self._closed(self._held_close)
 
     def _turn_events(self) -> None:
-        self._events.extend(self.tracker.events())
+        languages = self._languages
+        if not (languages.multi or languages.hints):
+            self._events.extend(self.tracker.events())
+            return
+        spoken = (languages.decoded,) if languages.multi else None
+        hinted = languages.hints or None
+        self._events.extend(replace(e, languages=spoken, languages_hinted=hinted) for e in self.tracker.events())
+
+    def _configured_success(self, keyterms: tuple[str, ...]) -> FluxConfigureSuccess:
+        hints = self._languages.hints if self._languages.multi else None
+        return FluxConfigureSuccess(self.tracker.thresholds, keyterms, self._numerals, hints)
 
     def _configure(self, configure: FluxConfigure) -> None:
         current = self.tracker.thresholds
@@ -308,12 +330,22 @@ class FluxSession:
         if problem is not None:
             self._events.append(ConfigureFailure("INVALID_THRESHOLDS", problem))
             return
+        try:
+            hints = None if configure.language_hints is None else parse_language_hints(configure.language_hints)
+        except InvalidParameter as exc:
+            self._events.append(ConfigureFailure("INVALID_LANGUAGE_HINTS", exc.message))
+            return
+        problem = None if hints is None else self._languages.problem(hints)
+        if problem is not None:
+            self._events.append(ConfigureFailure("INVALID_LANGUAGE_HINTS", problem))
+            return
         if configure.keyterms is None and configure.numerals is None:
             self.tracker.thresholds = thresholds
-            self._events.append(FluxConfigureSuccess(thresholds, self._inner.keyterms, self._numerals))
+            self._use_hints(hints)
+            self._events.append(self._configured_success(self._inner.keyterms))
             return
         # Keyterms and numerals are the transcript pipeline's: it answers, and the thresholds wait for that.
-        self._pending_configure = replace(configure, thresholds=given)
+        self._pending_configure = replace(configure, thresholds=given, language_hints=hints)
         features = {} if configure.numerals is None else {"numerals": configure.numerals}
         self._inner.feed_control(Configure(configure.keyterms, features))
 
@@ -325,7 +357,14 @@ class FluxSession:
         self.tracker.thresholds = replace(self.tracker.thresholds, **pending.thresholds)  # type: ignore[arg-type]
         if pending.numerals is not None:
             self._numerals = pending.numerals
-        self._events.append(FluxConfigureSuccess(self.tracker.thresholds, answer.keyterms, self._numerals))
+        self._use_hints(pending.language_hints)
+        self._events.append(self._configured_success(answer.keyterms))
+
+    def _use_hints(self, hints: tuple[str, ...] | None) -> None:
+        """New language hints (checked): what comes next is decoded in the first one's language."""
+        if hints is not None:
+            self._languages = replace(self._languages, hints=hints)
+            self._inner.use_language(self._languages.decoded)
 
     def _closed(self, close: Close) -> None:
         if close.code == 1000 and self._judging:

@@ -2,13 +2,14 @@
 
 The transcript options become a v1 `LiveOptions` for the transcript pipeline inside a `FluxSession`,
 with what Flux always does (interim results, speech events, endpoints at pauses, punctuated text);
-the turn options become `TurnThresholds`. A value out of range is `InvalidParameter` (400 at the
-handshake).
+the turn options become `TurnThresholds`, and ``language_hint``s the `LanguageHints`. A value out of range
+is `InvalidParameter` (400 at the handshake).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from openlisten.errors import InvalidParameter
@@ -16,12 +17,15 @@ from openlisten.live.channel import ENDPOINT_FLOOR_MS
 from openlisten.live.options import LiveOptions
 from openlisten.live.turns import TurnThresholds, check_thresholds
 
-__all__ = ["FLUX_MODELS", "FluxOptions"]
+__all__ = ["FLUX_MODELS", "FluxOptions", "LanguageHints", "parse_language_hints"]
 
 #: Deepgram's Flux models; each runs the server's default model unless `Settings.model_map` names it.
 FLUX_MODELS = ("flux-general-en", "flux-general-multi")
 #: Parameters passed on to the transcript pipeline as they are.
 _TRANSCRIPT = ("encoding", "sample_rate", "keyterm", "profanity_filter", "numerals", "redact", "tag", "mip_opt_out")
+#: Most ``language_hint``s one stream takes (Whisper knows about a hundred languages).
+MAX_LANGUAGE_HINTS = 100
+_LANGUAGE_CODE = re.compile(r"[a-z]{2,3}(-[a-z0-9]{1,8})*")
 #: What a Flux stream always asks of the pipeline.
 _ALWAYS = (
     ("interim_results", "true"),
@@ -32,10 +36,41 @@ _ALWAYS = (
 
 
 @dataclass(frozen=True)
+class LanguageHints:
+    """The languages a Flux stream was told to expect (``language_hint``, or a Configure's ``language_hints``).
+
+    Whisper decodes a live stream in one language, which it does not detect: the first hint's, or without
+    hints `default` (English). ``flux-general-multi`` streams say so in every TurnInfo (``languages``), and
+    echo the hints (``languages_hinted``); `english_only` models take English hints only.
+    """
+
+    hints: tuple[str, ...] = ()
+    default: str = "en"
+    english_only: bool = True
+    #: TurnInfo and ConfigureSuccess carry the languages (``flux-general-multi``).
+    multi: bool = False
+
+    @property
+    def decoded(self) -> str:
+        """The language Whisper decodes in."""
+        return self.hints[0].split("-")[0] if self.hints else self.default
+
+    def problem(self, hints: Sequence[str]) -> str | None:
+        """Why the stream cannot take `hints`, or None."""
+        foreign = [hint for hint in hints if hint.split("-")[0] != "en"]
+        if foreign and not self.multi:
+            return f"language hints are for flux-general-multi; this stream transcribes English (got {foreign[0]!r})"
+        if foreign and self.english_only:
+            return f"language hint {foreign[0]!r} is not available: the model of this stream is English-only"
+        return None
+
+
+@dataclass(frozen=True)
 class FluxOptions:
     model: str
     live: LiveOptions
     thresholds: TurnThresholds
+    language_hints: tuple[str, ...] = ()
 
     @classmethod
     def from_query(cls, items: Iterable[tuple[str, str]]) -> FluxOptions:
@@ -57,7 +92,22 @@ class FluxOptions:
         problem = check_thresholds(thresholds)
         if problem is not None:
             raise InvalidParameter(problem)
-        return cls(model, live, thresholds)
+        hints = parse_language_hints(values.get("language_hint", []))
+        problem = LanguageHints(multi=model != "flux-general-en", english_only=False).problem(hints)
+        if problem is not None:
+            raise InvalidParameter(problem)
+        return cls(model, live, thresholds, hints)
+
+
+def parse_language_hints(raw: Iterable[str]) -> tuple[str, ...]:
+    """Language codes (``en``, ``es``, ``pt-BR``), lowercased, each once, in order."""
+    hints = tuple(dict.fromkeys(value.strip().lower() for value in raw if value.strip()))
+    for hint in hints:
+        if not _LANGUAGE_CODE.fullmatch(hint):
+            raise InvalidParameter(f"language_hint must be a language code such as en or es, got {hint[:20]!r}")
+    if len(hints) > MAX_LANGUAGE_HINTS:
+        raise InvalidParameter(f"at most {MAX_LANGUAGE_HINTS} language hints, got {len(hints)}")
+    return hints
 
 
 def _number(values: dict[str, list[str]], name: str) -> float | None:

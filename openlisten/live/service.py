@@ -11,6 +11,7 @@ import asyncio
 import logging
 import threading
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from openlisten.engine.engine import Engine
@@ -18,7 +19,7 @@ from openlisten.engine.models import ModelSpec, whisper_language
 from openlisten.engine.vad import SileroDetector, SpeechDetector
 from openlisten.errors import InvalidParameter
 from openlisten.live.flux import FluxSession
-from openlisten.live.flux_options import FLUX_MODELS, FluxOptions
+from openlisten.live.flux_options import FLUX_MODELS, FluxOptions, LanguageHints
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_TIMEOUT_S, LiveSession
 
@@ -65,10 +66,18 @@ class LiveService:
         if options.model not in FLUX_MODELS and options.model not in self.engine.settings.model_map:
             raise InvalidParameter(f"No such Flux model: {options.model!r}; this server runs {', '.join(FLUX_MODELS)}")
         spec = models.resolve(options.model if options.model in self.engine.settings.model_map else "default")
+        languages = LanguageHints(
+            default=_language(options.live, spec),
+            english_only=spec.english_only,
+            multi=options.model != "flux-general-en",
+        )
+        problem = languages.problem(options.language_hints)
+        if problem is not None:
+            raise InvalidParameter(problem)
         session = FluxSession(
             options.live,
             options.thresholds,
-            language=_language(options.live, spec),
+            languages=replace(languages, hints=options.language_hints),
             detector_factory=self.detector_factory,
             idle_timeout_s=self.idle_timeout_s,
             limits=self.engine.settings.audio_limits(live=True),

@@ -318,6 +318,12 @@ class LiveSession:
             channel.configure(config, channel.features.reconfigured(self._listen))
         self._events.append(ConfigureSuccess(self._keyterms))
 
+    def use_language(self, language: str) -> None:
+        """Decode what comes next in `language` (a Whisper code the model knows)."""
+        self._language = language
+        for channel in self._channels:
+            channel.configure(replace(channel.config, language=language), channel.features)
+
     def _close_stream(self) -> None:
         self.state = SessionState.CLOSING
         try:

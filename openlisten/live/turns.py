@@ -104,6 +104,9 @@ class TurnEvent:
     end_of_turn_confidence: float
     #: On EndOfTurn only: ``model``, ``manual`` or ``timeout``.
     trigger: str | None = None
+    #: ``flux-general-multi``: the language of the words; and the language hints in force, if any.
+    languages: tuple[str, ...] | None = None
+    languages_hinted: tuple[str, ...] | None = None
 
 
 def check_thresholds(thresholds: TurnThresholds) -> str | None:

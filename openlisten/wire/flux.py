@@ -57,6 +57,10 @@ class ListenV2TurnInfo(WireModel):
     end_of_turn_confidence: float
     #: On EndOfTurn only: ``model``, ``manual`` or ``timeout``.
     trigger: str | None = None
+    #: ``flux-general-multi`` only: the languages of the words, most frequent first.
+    languages: list[str] | None = None
+    #: The language hints in force, when there are any.
+    languages_hinted: list[str] | None = None
 
 
 class ListenV2Thresholds(WireModel):
@@ -72,6 +76,8 @@ class ListenV2ConfigureSuccess(WireModel):
     thresholds: ListenV2Thresholds
     keyterms: list[str]
     numerals: bool
+    #: ``flux-general-multi`` only: the language hints in force.
+    language_hints: list[str] | None = None
 
 
 class ListenV2ConfigureFailure(WireModel):

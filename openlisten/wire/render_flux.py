@@ -52,6 +52,8 @@ class FluxRenderer:
                 words=words,
                 end_of_turn_confidence=event.end_of_turn_confidence,
                 trigger=event.trigger,
+                languages=_listed(event.languages),
+                languages_hinted=_listed(event.languages_hinted),
             )
         if isinstance(event, FluxConfigureSuccess):
             thresholds = event.thresholds
@@ -65,6 +67,7 @@ class FluxRenderer:
                 ),
                 keyterms=list(event.keyterms),
                 numerals=event.numerals,
+                language_hints=_listed(event.language_hints),
             )
         if isinstance(event, ConfigureFailure):
             return ListenV2ConfigureFailure(
@@ -77,3 +80,7 @@ class FluxRenderer:
         if isinstance(event, FatalError):
             return ListenV2FatalError(sequence_id=self.next(), code=event.code, description=event.description)
         return None
+
+
+def _listed(values: tuple[str, ...] | None) -> list[str] | None:
+    return None if values is None else list(values)

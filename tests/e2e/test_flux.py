@@ -162,11 +162,25 @@ def test_a_hesitation_gets_an_eager_end_then_turn_resumed(client: DeepgramClient
     assert wer(LJ_TEXT, ends[0].transcript) <= 0.2
 
 
+def test_flux_general_multi_says_which_language_it_heard(client: DeepgramClient) -> None:
+    pcm = linear16(LJ_WAV.read_bytes()) + pause(2.0)
+    messages = stream_flux_sync(client, pcm, speed=4.0, model="flux-general-multi", language_hint="en")
+    assert_well_formed(messages)
+    turns = turn_infos(messages)
+    assert turns and all(t.languages == ["en"] and t.languages_hinted == ["en"] for t in turns)
+    assert wer(LJ_TEXT, " ".join(t.transcript for t in turns if t.event == "EndOfTurn")) <= 0.2
+
+
 def test_bad_parameters_are_400_bad_keys_401_and_bad_audio_an_error(
     live_server: LiveServer, sdk_client: Callable[..., DeepgramClient]
 ) -> None:
     client = sdk_client()
-    for params in ({"eot_threshold": "0.2"}, {"model": "nova-3"}, {"encoding": "linear16", "sample_rate": None}):
+    for params in (
+        {"eot_threshold": "0.2"},
+        {"model": "nova-3"},
+        {"encoding": "linear16", "sample_rate": None},
+        {"model": "flux-general-multi", "language_hint": "es"},  # the server's model is English-only
+    ):
         query = {k: v for k, v in (FLUX | params).items() if v is not None}
         with pytest.raises(websockets.exceptions.InvalidStatus) as caught, client.listen.v2.connect(**query):  # type: ignore[arg-type]
             pass

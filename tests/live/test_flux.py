@@ -20,7 +20,7 @@ from openlisten.live.flux import (
     FluxWarning,
     ForceEndTurn,
 )
-from openlisten.live.flux_options import FluxOptions
+from openlisten.live.flux_options import FluxOptions, LanguageHints
 from openlisten.live.turns import TurnEvent, TurnThresholds
 from tests.live.helpers import RATE, Timeline, pcm16, silence, tone
 
@@ -29,12 +29,12 @@ AUDIO = pcm16(silence(0.5), tone(2.4), silence(1.6), tone(1.2), silence(2.3))
 SPANS = [(0.5, 2.9), (4.5, 5.7)]
 
 
-def flux(query: str = "") -> FluxSession:
+def flux(query: str = "", languages: LanguageHints | None = None) -> FluxSession:
     from urllib.parse import parse_qsl
 
     base = [("model", "flux-general-en"), ("encoding", "linear16"), ("sample_rate", "16000")]
     options = FluxOptions.from_query(base + parse_qsl(query))
-    return FluxSession(options.live, options.thresholds, detector_factory=EnergyDetector)
+    return FluxSession(options.live, options.thresholds, languages=languages, detector_factory=EnergyDetector)
 
 
 class FluxScript:
@@ -208,6 +208,8 @@ def test_the_close_is_the_last_event_even_with_turn_updates_pending() -> None:
         "eager_eot_threshold=0.8&eot_threshold=0.6",
         "eot_timeout_ms=100",
         "encoding=linear16",  # no sample rate
+        "language_hint=english",
+        "language_hint=es",  # flux-general-en
     ],
 )
 def test_bad_parameters_are_refused_at_the_handshake(query: str) -> None:
@@ -215,6 +217,57 @@ def test_bad_parameters_are_refused_at_the_handshake(query: str) -> None:
 
     with pytest.raises(InvalidParameter):
         FluxOptions.from_query([("model", "flux-general-en"), *parse_qsl(query)])
+
+
+def test_language_hints_are_codes_each_once_in_order() -> None:
+    query = [
+        ("model", "flux-general-multi"),
+        ("language_hint", "ES"),
+        ("language_hint", "pt-BR"),
+        ("language_hint", "es"),
+    ]
+    assert FluxOptions.from_query(query).language_hints == ("es", "pt-br")
+    assert FluxOptions.from_query([("model", "flux-general-en"), ("language_hint", "en")]).language_hints == ("en",)
+    assert LanguageHints(english_only=True, multi=True).problem(["en", "es"]) is not None  # an English-only model
+    assert LanguageHints(english_only=False, multi=True).problem(["en", "es"]) is None
+
+
+def test_a_multilingual_stream_decodes_in_its_first_hint_and_says_so_in_every_turn() -> None:
+    languages = LanguageHints(hints=("es", "en"), english_only=False, multi=True)
+    script = FluxScript(flux(languages=languages), judge=lambda request: 0.9)
+    script.session.feed_audio(pcm16(tone(2.5)))
+    decodes = [e for e in script.session.events() if isinstance(e, DecodeRequest)]
+    assert decodes and {d.item.language for d in decodes} == {"es"}
+    script.feed(AUDIO)
+    turns = [e for e in script.events if isinstance(e, TurnEvent)]
+    assert turns and all(t.languages == ("es",) and t.languages_hinted == ("es", "en") for t in turns)
+
+
+def test_configure_changes_language_hints_and_refuses_what_the_model_cannot_hear() -> None:
+    english = FluxScript(flux(languages=LanguageHints(multi=True)), judge=lambda request: 0.9)
+    english.control(FluxConfigure(language_hints=("fr",)))
+    english.control(FluxConfigure(language_hints=("EN",)))
+    english.control(FluxConfigure(language_hints=("not a code",)))
+    refused, accepted, malformed = english.events
+    assert isinstance(refused, ConfigureFailure) and refused.code == "INVALID_LANGUAGE_HINTS"
+    assert isinstance(accepted, FluxConfigureSuccess) and accepted.language_hints == ("en",)
+    assert isinstance(malformed, ConfigureFailure) and "language code" in malformed.description
+
+    multilingual = FluxScript(flux(languages=LanguageHints(english_only=False, multi=True)), judge=lambda r: 0.9)
+    multilingual.control(FluxConfigure({}, keyterms=("Zaragoza",), language_hints=("es",)))
+    success = multilingual.events[-1]
+    assert isinstance(success, FluxConfigureSuccess) and success.language_hints == ("es",)
+    multilingual.session.feed_audio(pcm16(tone(2.5)))
+    decodes = [e for e in multilingual.session.events() if isinstance(e, DecodeRequest)]
+    assert decodes and {d.item.language for d in decodes} == {"es"}
+
+
+def test_flux_general_en_reports_no_languages() -> None:
+    script = FluxScript(flux(), judge=lambda request: 0.9).feed(AUDIO)
+    turns = [e for e in script.events if isinstance(e, TurnEvent)]
+    assert turns and all(t.languages is None and t.languages_hinted is None for t in turns)
+    script.control(FluxConfigure({"eot_threshold": 0.8}))
+    assert isinstance(script.events[-1], FluxConfigureSuccess) and script.events[-1].language_hints is None
 
 
 def test_audio_for_the_model_is_bounded() -> None:
