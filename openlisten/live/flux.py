@@ -51,7 +51,7 @@ from openlisten.live.events import (
     Results,
     SpeechStarted,
 )
-from openlisten.live.flux_options import LanguageHints, parse_language_hints
+from openlisten.live.flux_options import LanguageHints
 from openlisten.live.options import LiveOptions
 from openlisten.live.session import IDLE_REASON, LiveSession, SessionState
 from openlisten.live.turns import TurnThresholds, TurnTracker, check_thresholds
@@ -331,13 +331,9 @@ class FluxSession:
             self._events.append(ConfigureFailure("INVALID_THRESHOLDS", problem))
             return
         try:
-            hints = None if configure.language_hints is None else parse_language_hints(configure.language_hints)
+            hints = None if configure.language_hints is None else self._languages.checked(configure.language_hints)
         except InvalidParameter as exc:
             self._events.append(ConfigureFailure("INVALID_LANGUAGE_HINTS", exc.message))
-            return
-        problem = None if hints is None else self._languages.problem(hints)
-        if problem is not None:
-            self._events.append(ConfigureFailure("INVALID_LANGUAGE_HINTS", problem))
             return
         if configure.keyterms is None and configure.numerals is None:
             self.tracker.thresholds = thresholds

@@ -9,7 +9,7 @@ is `InvalidParameter` (400 at the handshake).
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from openlisten.errors import InvalidParameter
@@ -17,7 +17,7 @@ from openlisten.live.channel import ENDPOINT_FLOOR_MS
 from openlisten.live.options import LiveOptions
 from openlisten.live.turns import TurnThresholds, check_thresholds
 
-__all__ = ["FLUX_MODELS", "FluxOptions", "LanguageHints", "parse_language_hints"]
+__all__ = ["FLUX_MODELS", "FluxOptions", "LanguageHints"]
 
 #: Deepgram's Flux models; each runs the server's default model unless `Settings.model_map` names it.
 FLUX_MODELS = ("flux-general-en", "flux-general-multi")
@@ -55,14 +55,18 @@ class LanguageHints:
         """The language Whisper decodes in."""
         return self.hints[0].split("-")[0] if self.hints else self.default
 
-    def problem(self, hints: Sequence[str]) -> str | None:
-        """Why the stream cannot take `hints`, or None."""
+    def checked(self, raw: Iterable[str]) -> tuple[str, ...]:
+        """`raw` as language codes, when the stream can decode them all; else
+        `InvalidParameter` says why."""
+        hints = _parse_language_hints(raw)
         foreign = [hint for hint in hints if hint.split("-")[0] != "en"]
         if foreign and not self.multi:
-            return f"language hints are for flux-general-multi; this stream transcribes English (got {foreign[0]!r})"
+            raise InvalidParameter(
+                f"language hints are for flux-general-multi; this stream transcribes English (got {foreign[0]!r})"
+            )
         if foreign and self.english_only:
-            return f"language hint {foreign[0]!r} is not available: the model of this stream is English-only"
-        return None
+            raise InvalidParameter(f"language hint {foreign[0]!r} is not available: this model is English-only")
+        return hints
 
 
 @dataclass(frozen=True)
@@ -92,14 +96,13 @@ class FluxOptions:
         problem = check_thresholds(thresholds)
         if problem is not None:
             raise InvalidParameter(problem)
-        hints = parse_language_hints(values.get("language_hint", []))
-        problem = LanguageHints(multi=model != "flux-general-en", english_only=False).problem(hints)
-        if problem is not None:
-            raise InvalidParameter(problem)
+        # Which languages the server's model decodes is checked when the stream opens (`LiveService`).
+        model_languages = LanguageHints(english_only=False, multi=model != "flux-general-en")
+        hints = model_languages.checked(values.get("language_hint", []))
         return cls(model, live, thresholds, hints)
 
 
-def parse_language_hints(raw: Iterable[str]) -> tuple[str, ...]:
+def _parse_language_hints(raw: Iterable[str]) -> tuple[str, ...]:
     """Language codes (``en``, ``es``, ``pt-BR``), lowercased, each once, in order."""
     hints = tuple(dict.fromkeys(value.strip().lower() for value in raw if value.strip()))
     for hint in hints:

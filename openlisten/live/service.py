@@ -71,13 +71,10 @@ class LiveService:
             english_only=spec.english_only,
             multi=options.model != "flux-general-en",
         )
-        problem = languages.problem(options.language_hints)
-        if problem is not None:
-            raise InvalidParameter(problem)
         session = FluxSession(
             options.live,
             options.thresholds,
-            languages=replace(languages, hints=options.language_hints),
+            languages=replace(languages, hints=languages.checked(options.language_hints)),
             detector_factory=self.detector_factory,
             idle_timeout_s=self.idle_timeout_s,
             limits=self.engine.settings.audio_limits(live=True),

@@ -228,8 +228,9 @@ def test_language_hints_are_codes_each_once_in_order() -> None:
     ]
     assert FluxOptions.from_query(query).language_hints == ("es", "pt-br")
     assert FluxOptions.from_query([("model", "flux-general-en"), ("language_hint", "en")]).language_hints == ("en",)
-    assert LanguageHints(english_only=True, multi=True).problem(["en", "es"]) is not None  # an English-only model
-    assert LanguageHints(english_only=False, multi=True).problem(["en", "es"]) is None
+    with pytest.raises(InvalidParameter, match="English-only"):
+        LanguageHints(english_only=True, multi=True).checked(["en", "es"])
+    assert LanguageHints(english_only=False, multi=True).checked(["en", "es"]) == ("en", "es")
 
 
 def test_a_multilingual_stream_decodes_in_its_first_hint_and_says_so_in_every_turn() -> None:
