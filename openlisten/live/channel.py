@@ -17,7 +17,7 @@ utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its quiet
 
 **Finals tile the stream, and each recognised word is in exactly one final.** Finals are a queue of slots
 (each `FinalState.WAITING` for its decode, `DECODING`, `EMBEDDING` its speakers, `READY`, by the moves of
-`_MOVES`): each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a
+`MOVES`): each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a
 cut, ``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by
 text, never by time: every decode of audio after earlier finals starts a little before that audio, with the
 words of those finals in it forced as the decoder's prefix (`FinalsContext`), so what the decoder says after
@@ -41,7 +41,6 @@ import math
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from enum import Enum
 from statistics import fmean
 
 import numpy as np
@@ -67,10 +66,11 @@ from openlisten.live.events import (
     SpeechStarted,
     UtteranceEnd,
 )
+from openlisten.live.finals import KNOWN, FinalSlot, FinalState, Utterance
 from openlisten.live.stabilizer import Stabilizer, heard_whole
 from openlisten.transcript import TranscriptWord
 
-__all__ = ["Channel", "ChannelConfig", "FinalState"]
+__all__ = ["Channel", "ChannelConfig"]
 
 #: Audio decoded before a speech onset: Silero flags speech a frame or two after it starts.
 PRE_ROLL_S = 0.3
@@ -140,94 +140,12 @@ class ChannelConfig:
 
 
 @dataclass
-class _Utterance:
-    """The speech being decoded."""
-
-    #: First sample of the utterance's own audio (decodes start earlier, with the words there as prefix).
-    start: int
-    #: Where speech started.
-    onset: int
-
-
-class FinalState(Enum):
-    """Where a final in line stands. Finals go out in order, each once it and every final before it are
-    `READY`; the decode of a final is asked for only once the words of every final before it are known
-    (they are its prefix), so at most one final of a channel is `DECODING` and those after it are `WAITING`."""
-
-    #: Its speech is known; its decode waits for the words of the finals before it.
-    WAITING = "waiting"
-    #: Its decode is asked for (again, when it skipped speech or ended early).
-    DECODING = "decoding"
-    #: Its words are known (the context of later decodes); with ``diarize``, its speakers' voices are not yet.
-    EMBEDDING = "embedding"
-    #: Its words and speakers are known: it goes out when every final before it has.
-    READY = "ready"
-
-
-#: The moves of a final in line. A final of silence, or of words confirmed by interims, has its words at
-#: once; one decoded ahead, as soon as its pause turns out to be its end.
-_MOVES: dict[FinalState, frozenset[FinalState]] = {
-    FinalState.WAITING: frozenset({FinalState.DECODING, FinalState.EMBEDDING, FinalState.READY}),
-    FinalState.DECODING: frozenset({FinalState.DECODING, FinalState.EMBEDDING, FinalState.READY}),
-    FinalState.EMBEDDING: frozenset({FinalState.READY}),
-    FinalState.READY: frozenset(),
-}
-#: The states of a final whose words are known.
-_KNOWN = frozenset({FinalState.EMBEDDING, FinalState.READY})
-
-
-@dataclass
-class _Slot:
-    """A final in line (`FinalState`)."""
-
-    start: int
-    end: int
-    speech_final: bool
-    from_finalize: bool
-    #: The speech to decode, until its decode is asked for (once every final before it is known).
-    utterance: _Utterance | None = None
-    #: A ``Finalize`` waits for it: its decode runs before other work.
-    urgent: bool = False
-    #: Stream sample of the decoded audio's first sample (word times count from there).
-    origin: int = 0
-    #: The decode request of its words (None: not asked for yet, or known when it was made).
-    request_id: int | None = None
-    #: The decoded audio, from `origin`, until the words are known (``diarize`` embeds the speakers' voices).
-    samples: npt.NDArray[np.float32] | None = None
-    #: The words forced as the decoder's prefix, until the words are known.
-    prefix: list[Word] | None = None
-    #: Where its speech ends: its last speech frame, or its end.
-    speech_end: int = 0
-    #: Where its speech starts: its utterance's onset, or its start.
-    speech_start: int = 0
-    #: The words decoded so far, while the speech after them is decoded on (`UNHEARD_S`), and how often.
-    heard: list[Word] | None = None
-    continuations: int = 0
-    #: Its decode skipped speech and was asked for again (`RETRY_SPEECH_S`).
-    retried: bool = False
-    #: Its words, in stream time, once decoded.
-    words: list[Word] | None = None
-    #: Its words are in the context of later decodes.
-    recorded: bool = False
-    #: With ``diarize``: the speaker turns being embedded, the request, and the embeddings once back.
-    turns: SpeakerTurns | None = None
-    embed_id: int | None = None
-    embeddings: npt.NDArray[np.float32] | None = None
-    state: FinalState = FinalState.WAITING
-
-    def move(self, state: FinalState) -> None:
-        if state not in _MOVES[self.state]:
-            raise AssertionError(f"a final cannot go from {self.state.value} to {state.value}")
-        self.state = state
-
-
-@dataclass
 class _Ahead:
     """A final's decode asked for ahead, at a pause in `utterance`: if the utterance ends there (an endpoint,
     or a ``Finalize``) with no speech after `end`, its final takes these words and waits for no decode."""
 
     request_id: int
-    utterance: _Utterance
+    utterance: Utterance
     #: The prefix version it was asked with: once another final's words are known, it is stale.
     version: int
     origin: int
@@ -276,8 +194,8 @@ class Channel:
         self._audio = SampleBuffer()
         self._framed = 0  # samples given to the VAD: whole frames
         self._committed = 0  # where the last final (sent or in line) ends
-        self._utterance: _Utterance | None = None
-        self._slots: deque[_Slot] = deque()
+        self._utterance: Utterance | None = None
+        self._slots: deque[FinalSlot] = deque()
         self._interims: dict[int, _Interim] = {}
         self._last_interim = 0
         self._applied = -1
@@ -307,7 +225,7 @@ class Channel:
     @property
     def _finals_known(self) -> bool:
         """Whether the words of every final in line are known: the prefix of a decode after them is."""
-        return all(slot.state in _KNOWN for slot in self._slots)
+        return all(slot.state in KNOWN for slot in self._slots)
 
     @property
     def backlog_samples(self) -> int:
@@ -344,7 +262,7 @@ class Channel:
             if not closing and self._endpointer.state is SpeechState.SPEECH:
                 self._open(end, announce=False)  # the speaker goes on: a new utterance starts here
         elif end > self._committed:
-            self._add_empty(_Slot(self._committed, end, speech_final=False, from_finalize=from_finalize))
+            self._add_empty(FinalSlot(self._committed, end, speech_final=False, from_finalize=from_finalize))
         if from_finalize:
             self._expedite()
         self._send_ready_finals()
@@ -414,14 +332,14 @@ class Channel:
 
     def _open(self, onset: int, *, announce: bool) -> None:
         start = max(self._committed, onset - int(PRE_ROLL_S * SAMPLE_RATE), self._audio.start)
-        self._utterance = _Utterance(start, onset)
+        self._utterance = Utterance(start, onset)
         self._last_interim = onset
         self._stabilizer.reset()
         if announce and self.config.vad_events:
             self._emit(SpeechStarted(self.config.index, self.config.total, _seconds(onset)))
 
     def _close_utterance(
-        self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
+        self, utterance: Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
     ) -> None:
         self._utterance = None
         self._cancel_interims()
@@ -438,7 +356,7 @@ class Channel:
         if utterance is None or now - utterance.start <= MAX_DECODE_S * SAMPLE_RATE:
             return
         if self._committed > utterance.start:
-            self._utterance = utterance = _Utterance(self._committed, utterance.onset)
+            self._utterance = utterance = Utterance(self._committed, utterance.onset)
             self._new_prefix()
         if now - utterance.start > MAX_DECODE_S * SAMPLE_RATE:
             quietest = min(self._recent)[1] + FRAME_SAMPLES // 2 if self._recent else now  # the earliest if tied
@@ -449,7 +367,7 @@ class Channel:
     def _commit_silence(self, now: int) -> None:
         end = now - _KEEP_SAMPLES  # never into the pre-roll of speech that may be starting
         if self._utterance is None and not self._slots and end - self._committed >= SILENCE_COMMIT_S * SAMPLE_RATE:
-            self._add_empty(_Slot(self._committed, end, speech_final=False, from_finalize=False))
+            self._add_empty(FinalSlot(self._committed, end, speech_final=False, from_finalize=False))
             self._send_ready_finals()
 
     def _check_utterance_end(self, now: int) -> None:
@@ -467,10 +385,10 @@ class Channel:
     # Requests.
 
     def _request_final(
-        self, utterance: _Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
+        self, utterance: Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
     ) -> None:
         """A final up to `end`; its words are decoded, unless it holds no speech (`silent`, or no audio)."""
-        slot = _Slot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
+        slot = FinalSlot(self._committed, end, speech_final, from_finalize, urgent=from_finalize)
         slot.speech_end = min(self._speech_end, end)
         slot.speech_start = max(slot.start, utterance.onset)
         if silent or end <= utterance.start:
@@ -483,7 +401,7 @@ class Channel:
         self._request_next_final()
         self._send_ready_finals()  # its words may be known already (decoded ahead)
 
-    def _add_empty(self, slot: _Slot) -> None:
+    def _add_empty(self, slot: FinalSlot) -> None:
         """A final with no speech to decode (silence): its words, none, are known at once."""
         self._slots.append(slot)
         self._committed = slot.end
@@ -492,7 +410,7 @@ class Channel:
     def _request_next_final(self) -> None:
         """Ask for the decode of the first final not yet asked for, once every final before it is known."""
         for slot in self._slots:
-            if slot.state in _KNOWN:
+            if slot.state in KNOWN:
                 continue
             if slot.state is FinalState.DECODING:
                 return  # the finals after it wait for its words
@@ -516,7 +434,7 @@ class Channel:
             self._emit(request)
             return
 
-    def _maybe_decode_ahead(self, utterance: _Utterance, end: int) -> None:
+    def _maybe_decode_ahead(self, utterance: Utterance, end: int) -> None:
         """At the first silent frame after speech (`end`), ask for the utterance's final decode ahead: if this
         pause is its end, its final is known sooner (a ``Finalize`` sent at the pause waits less)."""
         if self._ahead is not None or end - max(utterance.start, self._ahead_from) < AHEAD_AFTER_S * SAMPLE_RATE:
@@ -529,7 +447,7 @@ class Channel:
         self._ahead_from = end
         self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item, ahead=True))
 
-    def _take_ahead(self, utterance: _Utterance) -> _Ahead | None:
+    def _take_ahead(self, utterance: Utterance) -> _Ahead | None:
         """The decode asked ahead for the final of `utterance`, if it still holds: the utterance ended at
         its pause, no speech came after it, and no other final's words have changed the prefix since."""
         ahead = self._ahead
@@ -552,7 +470,7 @@ class Channel:
     def _expedite(self) -> None:
         """A ``Finalize`` waits for every final in line: their decodes go first."""
         for slot in self._slots:
-            if slot.state not in _KNOWN and not slot.urgent:
+            if slot.state not in KNOWN and not slot.urgent:
                 slot.urgent = True
                 if slot.request_id is not None:
                     self._emit(Expedite(slot.request_id))
@@ -574,7 +492,7 @@ class Channel:
         self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item))
 
     def _item(
-        self, utterance: _Utterance, end: int, *, final: bool, context: bool
+        self, utterance: Utterance, end: int, *, final: bool, context: bool
     ) -> tuple[int, list[Word], DecodeItem]:
         """Where the decoded audio starts, its prefix, and the item: the utterance, with the speech before it.
 
@@ -629,11 +547,11 @@ class Channel:
             agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0, speech_start)
         if agreed:
             cut = _cut(words, agreed, self._committed, interim.end)
-            slot = _Slot(self._committed, cut, speech_final=False, from_finalize=False, origin=interim.origin)
+            slot = FinalSlot(self._committed, cut, speech_final=False, from_finalize=False, origin=interim.origin)
             self._slots.append(slot)
             self._decoded(slot, words[:agreed], interim.samples)
             self._committed = cut
-            self._utterance = _Utterance(cut, utterance.onset)
+            self._utterance = Utterance(cut, utterance.onset)
             self._new_prefix()
             self._stabilizer.remember(words[agreed:])  # the rest is the last hypothesis
             self._send_ready_finals()
@@ -642,7 +560,7 @@ class Channel:
                 self._committed, interim.end, words[agreed:], is_final=False, speech_final=False, from_finalize=False
             )
 
-    def _words_back(self, slot: _Slot, words: list[Word]) -> bool:
+    def _words_back(self, slot: FinalSlot, words: list[Word]) -> bool:
         """A final's decode came back with `words` (after its prefix): True when the final's words are known;
         False when they skipped its speech (it is decoded once more, `RETRY_SPEECH_S`), or when its speech
         goes on `UNHEARD_S` or more after the last of them, and the rest is decoded on, with every word so
@@ -663,14 +581,14 @@ class Channel:
         return False
 
     @staticmethod
-    def _skipped(slot: _Slot, words: list[Word]) -> bool:
+    def _skipped(slot: FinalSlot, words: list[Word]) -> bool:
         """Whether a final's decode missed speech it holds: no word for `RETRY_SPEECH_S` of speech or more,
         or words that do not follow one another from its speech's start (a stretch skipped)."""
         if not words:
             return slot.speech_end - slot.speech_start >= RETRY_SPEECH_S * SAMPLE_RATE
         return not heard_whole(words, slot.speech_start / SAMPLE_RATE)
 
-    def _decode_again(self, slot: _Slot) -> None:
+    def _decode_again(self, slot: FinalSlot) -> None:
         """Ask for a final's decode once more, with its prefix as it now is."""
         assert slot.samples is not None and slot.prefix is not None
         slot.request_id = self._next_id()
@@ -684,7 +602,7 @@ class Channel:
         )
         self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(slot.origin), item, urgent=slot.urgent))
 
-    def _decoded(self, slot: _Slot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
+    def _decoded(self, slot: FinalSlot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
         """A final's words (in stream time) are known: they are context from now on, and with ``diarize``
         their speakers' voices are to be embedded."""
         slot.words = words = _not_before_speech(words, slot.speech_start)
@@ -703,7 +621,7 @@ class Channel:
         """The finals in line whose words are known, and every final's before them, join the context of later
         decodes, in order (a final of silence may be known before a final ahead of it is decoded)."""
         for slot in self._slots:
-            if slot.state not in _KNOWN:
+            if slot.state not in KNOWN:
                 break
             assert slot.words is not None
             if not slot.recorded:
@@ -774,7 +692,7 @@ class Channel:
         return formatted
 
 
-def _speakers(slot: _Slot) -> tuple[SpeakerTurns, npt.NDArray[np.float32]] | None:
+def _speakers(slot: FinalSlot) -> tuple[SpeakerTurns, npt.NDArray[np.float32]] | None:
     """A ready final's speaker turns and their voices (``diarize``)."""
     if slot.turns is None:
         return None
