@@ -15,12 +15,14 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import psutil
 import pytest
 from deepgram.core.events import EventType
 from prometheus_client.parser import text_string_to_metric_families
+from prometheus_client.samples import Sample
 
 from tests.callback_receiver import Receiver, callback_receiver
 from tests.conftest import EVAL, JFK_FLAC
@@ -141,20 +143,41 @@ def test_prometheus_finds_every_replica_and_sums_them(ray_server: RayServer) -> 
     assert len(after) == 2  # two replicas, told apart by their label
 
 
-def _listen_requests(base: str) -> dict[str, float]:
-    """``/v1/listen`` requests answered 200 so far, by replica, scraped from every target as Prometheus would."""
-    counts = {}
+def _replica_metrics(base: str) -> Iterator[tuple[dict[str, Any], list[Sample]]]:
+    """Each replica's target (from the service discovery) and its samples, scraped as Prometheus would."""
     for group in httpx.get(f"{base}/metrics/targets").json():
         text = httpx.get(f"http://{group['targets'][0]}{group['labels']['__metrics_path__']}").text
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                labels = sample.labels
-                wanted = sample.name == "openlisten_http_requests_total" and labels["route"] == "/v1/listen"
-                if wanted and labels["status"] == "200":
-                    assert labels["replica"] == group["labels"]["replica"]
-                    counts[labels["replica"]] = counts.get(labels["replica"], 0.0) + sample.value
+        yield group, [sample for family in text_string_to_metric_families(text) for sample in family.samples]
+
+
+def _listen_requests(base: str) -> dict[str, float]:
+    """``/v1/listen`` requests answered 200 so far, by replica."""
+    counts = {}
+    for group, samples in _replica_metrics(base):
+        for sample in samples:
+            labels = sample.labels
+            wanted = sample.name == "openlisten_http_requests_total" and labels["route"] == "/v1/listen"
+            if wanted and labels["status"] == "200":
+                assert labels["replica"] == group["labels"]["replica"]
+                counts[labels["replica"]] = counts.get(labels["replica"], 0.0) + sample.value
         counts.setdefault(group["labels"]["replica"], 0.0)
     return counts
+
+
+def _replica_with_a_live_session(base: str, timeout_s: float = 30.0) -> int:
+    """The process id of a replica with a live session open (its metrics say so, and it is the process
+    listening on their port), waiting up to `timeout_s` for one."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        for group, samples in _replica_metrics(base):
+            if any(sample.name == "openlisten_live_sessions_active" and sample.value > 0 for sample in samples):
+                port = int(group["targets"][0].rsplit(":", 1)[1])
+                for pid in replica_pids():
+                    listening = psutil.Process(pid).net_connections()
+                    if any(c.laddr.port == port and c.status == psutil.CONN_LISTEN for c in listening):
+                        return pid
+        time.sleep(0.5)
+    raise AssertionError(f"no replica said it held a live session within {timeout_s} s")
 
 
 def test_keys_and_tokens_hold_on_every_replica(ray_server: RayServer) -> None:
@@ -181,14 +204,14 @@ def test_a_replica_killed_mid_flight_loses_no_accepted_job(ray_server: RayServer
     headers = {"Authorization": f"Token {API_KEY}", "Content-Type": "audio/wav"}
     audio = LONG_WAV.read_bytes()
     with callback_receiver() as receiver, concurrent.futures.ThreadPoolExecutor(8) as pool:
-        # Two live sessions first: Ray's router sends the second to the replica without one.
+        # Two live sessions first (Ray's router places them, on one replica or both).
         live = [pool.submit(asyncio.run, _live_session(ray_server.server))]
         time.sleep(1.0)
         live.append(pool.submit(asyncio.run, _live_session(ray_server.server)))
         accepted = [_accept_callback(base, headers, audio, receiver) for _ in range(4)]
         rest = [pool.submit(_post, base, headers, audio) for _ in range(4)]
         time.sleep(3.0)  # everything is in flight
-        victim = replica_pids()[0]
+        victim = _replica_with_a_live_session(base)  # the kill must reach a live session
         os.kill(victim, signal.SIGKILL)
 
         statuses = [future.result(timeout=300) for future in rest]
