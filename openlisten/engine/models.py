@@ -9,6 +9,7 @@ import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from openlisten.engine import whisper_internals
 from openlisten.errors import InternalError, InvalidParameter
 from openlisten.transcript import ModelInfo
 
@@ -149,4 +150,6 @@ def whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
         return "en"
     if options.detect_language or primary == "multi":
         return None
+    if primary not in whisper_internals.language_codes():
+        raise InvalidParameter(f"language {options.language!r} is not one Whisper knows, e.g. en, es, fr, de")
     return primary

@@ -24,6 +24,7 @@ __all__ = [
     "align",
     "compression_ratio",
     "ctranslate2_model",
+    "language_codes",
     "log_mel",
     "max_length",
     "mel_filters",
@@ -54,6 +55,13 @@ def tokenizer(model: WhisperModel, language: str) -> Tokenizer:
 
     multilingual = model.model.is_multilingual
     return Tokenizer(model.hf_tokenizer, multilingual, task="transcribe", language=language)
+
+
+def language_codes() -> frozenset[str]:
+    """The codes of the languages multilingual Whisper models decode (``en``, ``es``, … about a hundred)."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    return frozenset(_LANGUAGE_CODES)
 
 
 def log_mel(model: WhisperModel, window: npt.NDArray[np.float32], frames: int) -> npt.NDArray[np.float32]:

@@ -12,6 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from openlisten.engine import whisper_internals
 from openlisten.errors import InvalidParameter
 from openlisten.live.channel import ENDPOINT_FLOOR_MS
 from openlisten.live.options import LiveOptions
@@ -66,6 +67,10 @@ class LanguageHints:
             )
         if foreign and self.english_only:
             raise InvalidParameter(f"language hint {foreign[0]!r} is not available: this model is English-only")
+        known = whisper_internals.language_codes()
+        unknown = [hint for hint in foreign if hint.split("-")[0] not in known]
+        if unknown:
+            raise InvalidParameter(f"language hint {unknown[0]!r} is not a language Whisper knows")
         return hints
 
 

@@ -69,3 +69,8 @@ def test_text_and_vad_parts() -> None:
     silence = np.zeros(16000, dtype=np.float32)
     assert whisper_internals.speech_timestamps(silence, min_silence_ms=300, pad_ms=60, max_speech_s=30.0) == []
     assert whisper_internals.mel_filters(16000, 400, 40).shape == (40, 201)
+
+
+def test_language_codes() -> None:
+    codes = whisper_internals.language_codes()
+    assert {"en", "es", "fr", "de", "zh"} <= codes and len(codes) >= 99

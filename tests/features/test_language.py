@@ -9,6 +9,7 @@ from openlisten.config import Settings
 from openlisten.engine.engine import Engine
 from openlisten.engine.fake import FakeRecognizer
 from openlisten.engine.recognizer import Recognition, RecognitionOptions
+from openlisten.errors import InvalidParameter
 from openlisten.features.language import choose_language
 from openlisten.options import ListenOptions
 from openlisten.transcriber import Transcriber
@@ -68,3 +69,8 @@ def test_english_only_model_reports_english() -> None:
     _, fake, transcript = transcribe("detect_language=true", model="tiny.en")
     assert transcript.results[0].detected_language == "en"  # type: ignore[attr-defined]
     assert fake.calls[-1][1].language == "en"
+
+
+def test_a_language_whisper_does_not_know_is_refused() -> None:
+    with pytest.raises(InvalidParameter, match="Whisper knows"):
+        transcribe("language=xx")

@@ -231,6 +231,8 @@ def test_language_hints_are_codes_each_once_in_order() -> None:
     with pytest.raises(InvalidParameter, match="English-only"):
         LanguageHints(english_only=True, multi=True).checked(["en", "es"])
     assert LanguageHints(english_only=False, multi=True).checked(["en", "es"]) == ("en", "es")
+    with pytest.raises(InvalidParameter, match="Whisper knows"):
+        LanguageHints(english_only=False, multi=True).checked(["xx"])
 
 
 def test_a_multilingual_stream_decodes_in_its_first_hint_and_says_so_in_every_turn() -> None:
