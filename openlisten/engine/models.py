@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
     from openlisten.options import ListenOptions
 
-__all__ = ["DEEPGRAM_FAMILIES", "BUNDLED_MODEL", "ModelManager", "ModelSpec", "whisper_language"]
+__all__ = ["DEEPGRAM_FAMILIES", "BUNDLED_MODEL", "ModelManager", "ModelSpec", "language_problem", "whisper_language"]
 
 logger = logging.getLogger(__name__)
 
@@ -141,15 +141,19 @@ def _bundled_model_path() -> str:
 def whisper_language(options: ListenOptions, spec: ModelSpec) -> str | None:
     """The language code Whisper decodes in; None lets a multilingual model detect it."""
     primary = options.language.split("-")[0].lower()
-    if spec.english_only:
-        if primary != "en":
-            raise InvalidParameter(
-                f"language {options.language!r} is not available with model {spec.name!r}, "
-                f"which runs the English-only {spec.source}"
-            )
-        return "en"
-    if options.detect_language or primary == "multi":
+    if not spec.english_only and (options.detect_language or primary == "multi"):
         return None
-    if primary not in whisper_internals.language_codes():
-        raise InvalidParameter(f"language {options.language!r} is not one Whisper knows, e.g. en, es, fr, de")
+    problem = language_problem(primary, english_only=spec.english_only)
+    if problem is not None:
+        raise InvalidParameter(f"language {options.language!r} is not available with model {spec.name!r}: {problem}")
     return primary
+
+
+def language_problem(language: str, *, english_only: bool) -> str | None:
+    """Why a model cannot decode `language` (a BCP-47 tag; Whisper takes its primary subtag), or None."""
+    primary = language.split("-")[0].lower()
+    if english_only and primary != "en":
+        return "it runs an English-only Whisper model"
+    if primary not in whisper_internals.language_codes():
+        return "it is not a language Whisper knows (e.g. en, es, fr, de)"
+    return None

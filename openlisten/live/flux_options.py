@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from openlisten.engine import whisper_internals
+from openlisten.engine.models import language_problem
 from openlisten.errors import InvalidParameter
 from openlisten.live.channel import ENDPOINT_FLOOR_MS
 from openlisten.live.options import LiveOptions
@@ -65,12 +65,10 @@ class LanguageHints:
             raise InvalidParameter(
                 f"language hints are for flux-general-multi; this stream transcribes English (got {foreign[0]!r})"
             )
-        if foreign and self.english_only:
-            raise InvalidParameter(f"language hint {foreign[0]!r} is not available: this model is English-only")
-        known = whisper_internals.language_codes()
-        unknown = [hint for hint in foreign if hint.split("-")[0] not in known]
-        if unknown:
-            raise InvalidParameter(f"language hint {unknown[0]!r} is not a language Whisper knows")
+        for hint in foreign:
+            problem = language_problem(hint, english_only=self.english_only)
+            if problem is not None:
+                raise InvalidParameter(f"language hint {hint!r} is not available: {problem}")
         return hints
 
 
