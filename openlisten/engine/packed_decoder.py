@@ -227,8 +227,10 @@ class PackedDecoder:
         encoded_at = time.perf_counter()
         for kind in ((True, False), (True, True), (False, False)):
             group = [i for i, piece in enumerate(pieces) if (piece.final, piece.prerecorded) == kind]
-            for language in sorted({pieces[i].language for i in group}):
-                same = [i for i in group if pieces[i].language == language]
+            # CTranslate2 decodes prompts together only with their <|startoftranscript|> at one place: the
+            # same language, and hotwords of one length in tokens.
+            for prompt in sorted({self._prompt_shape(pieces[i]) for i in group}):
+                same = [i for i in group if self._prompt_shape(pieces[i]) == prompt]
                 yield from self._decode_group(same, items, pieces, encoded, silence, places)
         logger.debug(
             "packed %d item(s) (%d final, %.1f s of audio) in %d window(s): encode %.2f s, decode %.2f s",
@@ -371,6 +373,11 @@ class PackedDecoder:
             tokenizer = whisper_internals.tokenizer(self._model, language)
             self._tokenizers[language] = tokenizer
         return tokenizer
+
+    def _prompt_shape(self, item: DecodeItem) -> tuple[str, int]:
+        """The language of an item's prompt, and where its <|startoftranscript|> is."""
+        prompt = self._prompt(self._tokenizer(item.language), item)
+        return item.language, prompt.index(self._tokenizer(item.language).sot)
 
     def _prompt(self, tokenizer: Tokenizer, item: DecodeItem) -> list[int]:
         """[<|startofprev|> hotwords] <|startoftranscript|> lang task [<|notimestamps|>].

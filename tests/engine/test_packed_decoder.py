@@ -197,3 +197,24 @@ def test_a_doubtful_first_word_of_a_live_piece_is_kept(decoder: PackedDecoder, b
     other = np.concatenate([other, other])[: int(before_s * RATE)]
     _, after = run(decoder, [DecodeItem(other, final=True), DecodeItem(printing, final=True)])
     assert words_of(" ".join(w.text for w in after.words))[:4] == ["printing", "in", "the", "only"]
+
+
+def test_pieces_with_different_keyterms_share_a_round(decoder: PackedDecoder) -> None:
+    """Two streams' keyterms of different lengths put their prompts' <|startoftranscript|> at different
+    places, which CTranslate2 will not decode as one batch: each stream still gets its words."""
+    first, second = (
+        decode_audio((EVAL / "data" / "ljspeech" / f"LJ001-000{n}.wav").read_bytes()).mixed()[: 5 * RATE]
+        for n in (4, 5)
+    )
+    results = run(
+        decoder,
+        [
+            DecodeItem(first, final=True, hotwords="Kubernetes"),
+            DecodeItem(second, final=True, hotwords="Gutenberg"),
+            DecodeItem(second, final=True),
+        ],
+    )
+    heard = [words_of(" ".join(w.text for w in r.words)) for r in results]
+    assert heard[0][:3] == ["produced", "the", "block"]
+    assert "metal" in heard[1]
+    assert heard[2][:3] == ["the", "invention", "of"]
