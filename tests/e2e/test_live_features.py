@@ -6,7 +6,9 @@ long enough that each phrase ends in its own final.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pytest
@@ -78,6 +80,28 @@ def test_search_hits_on_live_finals(client: DeepgramClient, speak: Callable[...,
     assert [systrom["query"], banana["query"]] == ["systrom", "banana"]
     assert systrom["hits"][0]["confidence"] >= 0.75 and banana["hits"] == []
     assert final.start <= systrom["hits"][0]["start"] < systrom["hits"][0]["end"] <= final.start + final.duration
+
+
+def test_streams_with_and_without_keyterms_at_once(client: DeepgramClient, speak: Callable[..., bytes]) -> None:
+    """Decodes of concurrent streams share rounds; a keyterm changes one stream's prompt, not the others'."""
+    pcm = said(speak("we deploy the service on kubernetes every night"), speak("the build is green again"))
+    heard: dict[str, Heard] = {}
+
+    def run(name: str, **params: Any) -> None:
+        heard[name] = stream_sync(client, pcm, speed=2.0, interim_results=True, **params)
+
+    threads = [
+        threading.Thread(target=run, args=("keyterm",), kwargs={"keyterm": ["Kubernetes"]}),
+        threading.Thread(target=run, args=("plain",)),
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    for name in ("keyterm", "plain"):
+        assert_well_ordered(heard[name])
+        words = words_of(" ".join(text for text, _ in spoken_finals(heard[name])))
+        assert {"deploy", "service", "build", "again"} <= set(words), (name, words)
 
 
 def conversation(voices: tuple[tuple[str, int], ...]) -> tuple[bytes, list[tuple[float, int]]]:
