@@ -20,10 +20,11 @@ repetition penalty, still deterministically. A round that starts with a recordin
 what makes a recording faster than faster-whisper's window-by-window ``transcribe``. A round that starts
 with live work keeps to one window, so a live final never waits for more than one window's encoding.
 
-A piece may start with context: speech before it whose words are already final, forced as the decoder's
-prefix, so Whisper continues after them (LocalAgreement-style). When the window is full, the context of
-the least urgent pieces is left out first. Word times come from Whisper's cross-attention alignment, as in
-faster-whisper's own ``word_timestamps``, computed on each piece's own frames.
+A piece may start with context: a little speech before it whose words are already final, forced as the
+decoder's prefix, so Whisper continues after them (LocalAgreement-style); the words before those go in as
+Whisper's previous text, read in one pass, where each forced token costs a decoding step. Word times come
+from Whisper's cross-attention alignment, as in faster-whisper's own ``word_timestamps``, computed on each
+piece's own frames.
 
 What comes back is cleaned of Whisper's usual inventions: words of a piece it thinks holds no speech and
 barely believes in, words aligned past the end of the audio, and loops (`drop_repeats`).
@@ -103,6 +104,9 @@ BELIEVED_AFTER = 2
 LONG_WORD_MEDIANS = 2.0
 MEDIAN_WORD_CAP_S = 0.7
 SENTENCE_ENDS = (".", "?", "!", "。", "！", "？")
+#: Tokens of an item's previous text given to Whisper: a fixed number, so that items decode in one batch
+#: (CTranslate2 needs their <|startoftranscript|> at one place).
+PREVIOUS_TOKENS = 24
 #: A chunk whose text compresses better than this is a decoder loop (faster-whisper's own test).
 LOOP_COMPRESSION_RATIO = 2.4
 #: The repetition penalty of a loop's second decode: enough to stop "1 1 1 1 …" running on, mild enough to
@@ -123,15 +127,13 @@ class DecodeItem:
     prefix: str = ""
     #: Terms to bias the decoder toward (faster-whisper's ``hotwords``).
     hotwords: str = ""
+    #: Words said before the samples (earlier finals'), given as Whisper's previous text: context read in
+    #: one pass, where each token of `prefix` costs a decoding step.
+    previous: str = ""
     #: Whisper language code; None is not supported here (live streams know their language).
     language: str = "en"
     #: Finals are urgent and decode with the beam; interims greedily.
     final: bool = False
-    #: Leading samples that are context: speech before the item proper, whose words begin `prefix`. When
-    #: the window is full the decoder drops them, and uses `bare_prefix` instead.
-    context_samples: int = 0
-    #: The prefix that goes with the samples after the context.
-    bare_prefix: str = ""
     #: A chunk of a recording: decoded with `beam_size` in full, in rounds of several windows, and again
     #: with a repetition penalty when it loops.
     prerecorded: bool = False
@@ -142,12 +144,6 @@ class DecodeItem:
     def duration_s(self) -> float:
         """Seconds of audio."""
         return len(self.samples) / SAMPLE_RATE
-
-    def bare(self) -> DecodeItem:
-        """The item without its context."""
-        if not self.context_samples:
-            return self
-        return replace(self, samples=self.samples[self.context_samples :], prefix=self.bare_prefix, context_samples=0)
 
 
 @dataclass(frozen=True)
@@ -193,7 +189,7 @@ class PackedDecoder:
         return whisper_internals.max_length(self._model)
 
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
-        """The items (most urgent first) that fit one round without their context; the first always goes.
+        """The items (most urgent first) that fit one round; the first always goes.
 
         A round is one window, or up to `windows` when every item waiting is a recording's chunk. At most
         `MAX_ITEMS` in all and `MAX_INTERIMS` interims: a round's decode time grows with its items, and a
@@ -206,12 +202,12 @@ class PackedDecoder:
         pieces: list[DecodeItem] = []
         interims = 0
         for index, item in enumerate(items):
-            fits = not chosen or _pack([*pieces, item.bare()], windows) is not None
+            fits = not chosen or _pack([*pieces, item], windows) is not None
             if not item.final and (not fits or interims == MAX_INTERIMS):
                 break
             if fits:
                 chosen.append(index)
-                pieces.append(item.bare())
+                pieces.append(item)
                 interims += not item.final
             if len(chosen) == MAX_ITEMS:
                 break
@@ -221,22 +217,22 @@ class PackedDecoder:
         """Encode the items' windows once; decode the live finals, then the recordings' chunks, then the
         interims, yielding as each group ends."""
         started = time.perf_counter()
-        pieces, places = _placed(items, self._windows)
-        encoded = self._encode(_layout(pieces, places))
+        places = _placed(items, self._windows)
+        encoded = self._encode(_layout(items, places))
         silence = self._silence_frames()
         encoded_at = time.perf_counter()
         for kind in ((True, False), (True, True), (False, False)):
-            group = [i for i, piece in enumerate(pieces) if (piece.final, piece.prerecorded) == kind]
+            group = [i for i, item in enumerate(items) if (item.final, item.prerecorded) == kind]
             # CTranslate2 decodes prompts together only with their <|startoftranscript|> at one place: the
             # same language, and hotwords of one length in tokens.
-            for prompt in sorted({self._prompt_shape(pieces[i]) for i in group}):
-                same = [i for i in group if self._prompt_shape(pieces[i]) == prompt]
-                yield from self._decode_group(same, items, pieces, encoded, silence, places)
+            for prompt in sorted({self._prompt_shape(items[i]) for i in group}):
+                same = [i for i in group if self._prompt_shape(items[i]) == prompt]
+                yield from self._decode_group(same, items, encoded, silence, places)
         logger.debug(
             "packed %d item(s) (%d final, %.1f s of audio) in %d window(s): encode %.2f s, decode %.2f s",
-            len(pieces),
-            sum(piece.final for piece in pieces),
-            sum(piece.duration_s for piece in pieces),
+            len(items),
+            sum(item.final for item in items),
+            sum(item.duration_s for item in items),
             len(encoded),
             encoded_at - started,
             time.perf_counter() - encoded_at,
@@ -253,15 +249,14 @@ class PackedDecoder:
         self,
         members: list[int],
         items: Sequence[DecodeItem],
-        pieces: list[DecodeItem],
         encoded: npt.NDArray[Any],
         silence: npt.NDArray[Any],
         places: list[tuple[int, int]],
     ) -> Iterator[tuple[int, DecodeResult]]:
-        composites = np.stack([_composite(encoded, silence, places, pieces, i) for i in members])
-        results = self._decode([pieces[i] for i in members], composites, [places[i][1] for i in members])
+        composites = np.stack([_composite(encoded, silence, places, items, i) for i in members])
+        results = self._decode([items[i] for i in members], composites, [places[i][1] for i in members])
         for index, result in zip(members, results, strict=True):
-            yield index, _shifted(result, items[index], pieces[index])
+            yield index, _shifted(result, items[index])
 
     def _encode(self, windows: npt.NDArray[np.float32]) -> npt.NDArray[Any]:
         """Encoder output of each window, shape (windows, 1500, d_model), on the CPU."""
@@ -388,6 +383,8 @@ class PackedDecoder:
         """
         half = self._max_length // 2 - 1
         context = tokenizer.encode(" " + item.hotwords.strip()) if item.hotwords.strip() else []
+        if item.previous.strip():
+            context += tokenizer.encode(" " + item.previous.strip())[-PREVIOUS_TOKENS:]
         head = [tokenizer.sot_prev, *context[-half:]] if context else []
         return [*head, *tokenizer.sot_sequence, *([] if item.prerecorded else [tokenizer.no_timestamps])]
 
@@ -398,22 +395,9 @@ def _storage(array: npt.NDArray[Any]) -> Any:
     return ctranslate2.StorageView.from_array(np.ascontiguousarray(array))
 
 
-def _fit(items: Sequence[DecodeItem]) -> list[DecodeItem]:
-    """What to decode of each item: without context, then with it for the most urgent ones while they fit."""
-    pieces = [item.bare() for item in items]
-    room = WINDOW_SAMPLES - sum(_placed_samples(piece) + int(GAP_S * SAMPLE_RATE) for piece in pieces)
-    for index, item in enumerate(items):
-        extra = _placed_samples(item) - _placed_samples(pieces[index])
-        if item.context_samples and extra <= room:
-            pieces[index] = item
-            room -= extra
-    return pieces
-
-
-def _shifted(result: DecodeResult, item: DecodeItem, piece: DecodeItem) -> DecodeResult:
-    """`result` of `piece`, timed from the start of `item` (they differ by the context dropped, and by
-    what did not fit a window)."""
-    shift = (len(item.samples) - _placed_samples(piece)) / SAMPLE_RATE
+def _shifted(result: DecodeResult, item: DecodeItem) -> DecodeResult:
+    """`result`, timed from the start of `item` rather than from the part of it that fit a window."""
+    shift = (len(item.samples) - _placed_samples(item)) / SAMPLE_RATE
     if not shift:
         return result
     words = tuple(
@@ -426,18 +410,12 @@ def _placed_samples(item: DecodeItem) -> int:
     return min(len(item.samples), WINDOW_SAMPLES - int(GAP_S * SAMPLE_RATE))
 
 
-def _placed(items: Sequence[DecodeItem], windows: int) -> tuple[list[DecodeItem], list[tuple[int, int]]]:
-    """What to decode of each item and where: in one window with what context fits, else bare in the fewest
-    windows (up to `windows`) that hold them."""
-    pieces = _fit(items)
-    places = _pack(pieces, 1)
-    if places is not None:
-        return pieces, places
-    pieces = [item.bare() for item in items]
-    for count in range(2, windows + 1):
-        places = _pack(pieces, count)
+def _placed(items: Sequence[DecodeItem], windows: int) -> list[tuple[int, int]]:
+    """Where each item is decoded: in the fewest windows (up to `windows`) that hold them."""
+    for count in range(1, windows + 1):
+        places = _pack(items, count)
         if places is not None:
-            return pieces, places
+            return places
     raise ValueError("items do not fit a round's windows; plan() chooses items that do")
 
 

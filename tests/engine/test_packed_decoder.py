@@ -15,9 +15,8 @@ from tests.conftest import EVAL, espeak_samples, words_of
 RATE = 16000
 
 
-def item(seconds: float, *, final: bool = False, context_s: float = 0.0) -> DecodeItem:
-    samples = np.zeros(int((seconds + context_s) * RATE), dtype=np.float32)
-    return DecodeItem(samples, final=final, context_samples=int(context_s * RATE), prefix="a b", bare_prefix="b")
+def item(seconds: float, *, final: bool = False) -> DecodeItem:
+    return DecodeItem(np.zeros(int(seconds * RATE), dtype=np.float32), final=final, prefix="a b")
 
 
 def test_plan_fills_one_window_most_urgent_first() -> None:
@@ -53,25 +52,10 @@ def test_recordings_chunks_fill_several_windows_while_no_live_work_waits() -> No
 
 
 def test_a_round_takes_the_fewest_windows_that_hold_it() -> None:
-    pieces, places = packed_decoder._placed([chunk(20), chunk(20), chunk(5)], 3)
-    assert places == [(0, 0), (1, 0), (0, int(20.5 * RATE))]
-    assert [len(p.samples) for p in pieces] == [20 * RATE, 20 * RATE, 5 * RATE]
-    with_context = [item(5, final=True, context_s=5)]
-    pieces, places = packed_decoder._placed(with_context, 3)
-    assert places == [(0, 0)] and pieces[0].context_samples  # one window: context goes along
+    assert packed_decoder._placed([chunk(20), chunk(20), chunk(5)], 3) == [(0, 0), (1, 0), (0, int(20.5 * RATE))]
+    assert packed_decoder._placed([chunk(5), chunk(5)], 3) == [(0, 0), (0, int(5.5 * RATE))]
     with pytest.raises(ValueError):
         packed_decoder._placed([chunk(20)] * 3, 2)
-
-
-def test_context_is_dropped_when_the_window_is_full() -> None:
-    with_context = [item(5, final=True, context_s=5), item(5, context_s=5), item(5, context_s=5)]
-    pieces = packed_decoder._fit(with_context)
-    # 3 × 5.5 s bare leaves 13.5 s: room for the context of the two most urgent only.
-    assert [len(p.samples) / RATE for p in pieces] == [10, 10, 5]
-    assert [p.prefix for p in pieces] == ["a b", "a b", "b"]
-    result = DecodeResult((packed_decoder.Word("x", 1.0, 1.5, 0.9),))
-    shifted = packed_decoder._shifted(result, with_context[2], pieces[2])
-    assert (shifted.words[0].start_s, shifted.words[0].end_s) == (6.0, 6.5)
 
 
 def test_fake_decoder_says_its_words_over_loud_audio_after_the_prefix() -> None:
@@ -218,3 +202,18 @@ def test_pieces_with_different_keyterms_share_a_round(decoder: PackedDecoder) ->
     assert heard[0][:3] == ["produced", "the", "block"]
     assert "metal" in heard[1]
     assert heard[2][:3] == ["the", "invention", "of"]
+
+
+def test_previous_text_is_context_not_said_again(decoder: PackedDecoder, jfk_flac: bytes) -> None:
+    """The words before a piece go in as Whisper's previous text: it goes on after them, and pieces with
+    previous texts of any length decode in one round."""
+    jfk = decode_audio(jfk_flac).mixed()
+    before = "And so my fellow Americans, ask not what your country can do for you,"
+    items = [
+        DecodeItem(jfk[int(7.6 * RATE) :], previous=before, final=True),
+        DecodeItem(jfk[int(7.6 * RATE) :], previous="you,", final=True),
+        DecodeItem(jfk[: int(3.5 * RATE)], final=True),
+    ]
+    heard = [words_of(" ".join(w.text for w in r.words)) for r in run(decoder, items)]
+    assert heard[0] == heard[1] == ["ask", "what", "you", "can", "do", "for", "your", "country"]
+    assert heard[2][:4] == ["and", "so", "my", "fellow"]

@@ -157,8 +157,7 @@ def test_decodes_after_confirmed_words_start_near_them_not_at_the_utterance_star
     assert finals and not finals[0].speech_final
     confirmed_end = finals[0].start_s + finals[0].duration_s
     later = script.requests[-1]
-    own_audio_start = later.start_s + later.item.context_samples / RATE
-    assert own_audio_start >= confirmed_end - channel_module.SHORT_CONTEXT_S - 1.0
+    assert later.start_s >= confirmed_end - channel_module.CONTEXT_S - 1.0
 
 
 def test_diarize_numbers_speakers_through_the_session() -> None:
@@ -432,11 +431,25 @@ def test_the_prefix_said_again_is_dropped_but_a_word_missed_before_is_kept() -> 
     assert second.item.prefix == "missed w0 w1 w2" and second.start_s < 1.0
 
 
+def test_earlier_finals_are_a_short_forced_prefix_and_previous_text_before_it() -> None:
+    """A decode after earlier finals starts `CONTEXT_S` before its utterance, with the words there forced
+    as prefix; the words of the finals before those are Whisper's previous text (read in one pass)."""
+    spans = [(0.0, 1.5), (2.1, 3.6), (4.2, 5.7)]
+    script = Script(session(), Timeline(spans))
+    for _ in spans:
+        script.feed(pcm16(tone(1.5), silence(0.6))).answer()
+    texts = [e.transcript for e in script.said() if isinstance(e, Results)]
+    assert texts == ["w0 w1 w2 w3 w4", "w5 w6 w7 w8 w9", "w10 w11 w12 w13 w14"]
+    last = [r for r in script.requests if r.final][-1]
+    assert last.item.prefix == "w5 w6 w7 w8 w9" and last.start_s >= 4.2 - channel_module.CONTEXT_S - 0.3
+    assert last.item.previous == "w0 w1 w2 w3 w4"
+
+
 def test_punctuation_and_capitals_follow_the_options() -> None:
     class Spoken(Timeline):
         def answer(self, request: DecodeRequest) -> DecodeResult:
             texts = ["Hello,", "world.", "Twenty", "five"]
-            return DecodeResult(tuple(Word(t, 0.1 * i, 0.1 * i + 0.1, 0.9) for i, t in enumerate(texts)))
+            return DecodeResult(tuple(Word(t, 0.25 * i, 0.25 * i + 0.25, 0.9) for i, t in enumerate(texts)))
 
     for query, expected in [("", "hello world twenty five"), ("punctuate=true", "Hello, world. Twenty five")]:
         script = Script(session(query), Spoken([]))
