@@ -21,10 +21,9 @@ what makes a recording faster than faster-whisper's window-by-window ``transcrib
 with live work keeps to one window, so a live final never waits for more than one window's encoding.
 
 A piece may start with context: a little speech before it whose words are already final, forced as the
-decoder's prefix, so Whisper continues after them (LocalAgreement-style); the words before those go in as
-Whisper's previous text, read in one pass, where each forced token costs a decoding step. Word times come
-from Whisper's cross-attention alignment, as in faster-whisper's own ``word_timestamps``, computed on each
-piece's own frames.
+decoder's prefix, so Whisper continues after them (LocalAgreement-style). Word times come from Whisper's
+cross-attention alignment, as in faster-whisper's own ``word_timestamps``, computed on each piece's own
+frames.
 
 What comes back is cleaned of Whisper's usual inventions: words of a piece it thinks holds no speech and
 barely believes in, words aligned past the end of the audio, and loops (`drop_repeats`).
@@ -104,9 +103,6 @@ BELIEVED_AFTER = 2
 LONG_WORD_MEDIANS = 2.0
 MEDIAN_WORD_CAP_S = 0.7
 SENTENCE_ENDS = (".", "?", "!", "。", "！", "？")
-#: Tokens of an item's previous text given to Whisper: a fixed number, so that items decode in one batch
-#: (CTranslate2 needs their <|startoftranscript|> at one place).
-PREVIOUS_TOKENS = 24
 #: A chunk whose text compresses better than this is a decoder loop (faster-whisper's own test).
 LOOP_COMPRESSION_RATIO = 2.4
 #: The repetition penalty of a loop's second decode: enough to stop "1 1 1 1 …" running on, mild enough to
@@ -127,9 +123,6 @@ class DecodeItem:
     prefix: str = ""
     #: Terms to bias the decoder toward (faster-whisper's ``hotwords``).
     hotwords: str = ""
-    #: Words said before the samples (earlier finals'), given as Whisper's previous text: context read in
-    #: one pass, where each token of `prefix` costs a decoding step.
-    previous: str = ""
     #: Whisper language code; None is not supported here (live streams know their language).
     language: str = "en"
     #: Finals are urgent and decode with the beam; interims greedily.
@@ -383,8 +376,6 @@ class PackedDecoder:
         """
         half = self._max_length // 2 - 1
         context = tokenizer.encode(" " + item.hotwords.strip()) if item.hotwords.strip() else []
-        if item.previous.strip():
-            context += tokenizer.encode(" " + item.previous.strip())[-PREVIOUS_TOKENS:]
         head = [tokenizer.sot_prev, *context[-half:]] if context else []
         return [*head, *tokenizer.sot_sequence, *([] if item.prerecorded else [tokenizer.no_timestamps])]
 

@@ -19,14 +19,14 @@ utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its quiet
 (each `FinalState.WAITING` for its decode, `DECODING`, `EMBEDDING` its speakers, `READY`, by the moves of
 `MOVES`): each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
 ``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by text,
-never by time: every decode of audio after earlier finals starts a little before that audio, with the words of
-those finals in it forced as the decoder's prefix (`FinalsContext`; the words before go in as Whisper's
-previous text), so what the decoder says after the prefix is exactly the words not yet final, wherever its
-word times fall. A final whose earlier finals are still being decoded therefore waits for them before its own
-decode is asked for; an interim decoded meanwhile (without that prefix) is shown, never confirmed. Under load,
-decodes come back late, interims are dropped and beams narrow: finals then come later, with the same words.
-Whisper sometimes ends its text early, at a sentence end with speech left: a final whose speech goes on
-`UNHEARD_S` after its last word is decoded on from there, with its words so far as prefix
+never by time: a decode of audio that begins inside the speech of earlier finals starts a little before it,
+with the words of those finals there forced as the decoder's prefix (`FinalsContext`), so what the decoder
+says after the prefix is exactly the words not yet final, wherever its word times fall (audio after a pause is
+decoded alone: no word was cut there). A final whose earlier finals are still being decoded therefore waits
+for them before its own decode is asked for; an interim decoded meanwhile (without that prefix) is shown,
+never confirmed. Under load, decodes come back late, interims are dropped and beams narrow: finals then come
+later, with the same words. Whisper sometimes ends its text early, at a sentence end with speech left: a final
+whose speech goes on `UNHEARD_S` after its last word is decoded on from there, with its words so far as prefix
 (`MAX_CONTINUATIONS`); one whose decode skipped the start of its speech, or heard none of it, is decoded once
 more (`RETRY_SPEECH_S`).
 
@@ -101,13 +101,13 @@ CUT_SEARCH_S = 3.0
 AHEAD_AFTER_S = 1.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
-#: Audio of the finals this recent before an utterance decoded again with it, their words forced as the
-#: decoder's prefix: a word cut in two by a final's end is heard whole, and said once.
+#: The last seconds of speech of the finals before an utterance, decoded again with it (with the pause
+#: between), their words forced as the decoder's prefix: a word cut in two by a final's end is heard whole
+#: and said once, and Whisper hears the utterance's first words after others (alone, it drops a first word
+#: at times: "Not! What your country…"; after a lone last word and a pause it stops, or reads on as if a
+#: list went on: "9", then "6, 5, 4, 3, 2, 1" for "my social security number is 987…"). Each forced token
+#: costs a decoding step: an 18 s piece with 10 s of context took 1.06 s to decode, against 0.59 s with 2 s.
 CONTEXT_S = 2.0
-#: Finalized words this recent before that are Whisper's previous text. Whisper hears an utterance better
-#: after them, as a recording's decode would; forcing them all with their audio costs a decoding step per
-#: token (an 18 s piece with 10 s of context: 1.06 s, against 0.77 s with 2 s and the rest as text).
-PREVIOUS_TEXT_S = 10.0
 #: Most of the prefix's last words looked for said again at the start of a decode (the decoder's own
 #: `drop_repeats` removes longer runs).
 MAX_ECHO_WORDS = 2
@@ -156,7 +156,6 @@ class _Ahead:
     end: int
     samples: npt.NDArray[np.float32]
     prefix: list[Word]
-    previous: str
     #: The decoded words, in stream time, once back.
     words: list[Word] | None = None
 
@@ -256,7 +255,7 @@ class Channel:
         pending = [slot.utterance for slot in self._slots if slot.utterance is not None]
         first = pending[0] if pending else self._utterance
         anchor = first.start if first is not None else self._framed - _KEEP_SAMPLES
-        return anchor - int(max(PREVIOUS_TEXT_S + PRE_ROLL_S, MAX_DECODE_S) * SAMPLE_RATE)  # no decode reaches further
+        return anchor - int(max(CONTEXT_S + PRE_ROLL_S, MAX_DECODE_S) * SAMPLE_RATE)  # no decode reaches further
 
     def flush(self, *, from_finalize: bool, closing: bool = False) -> None:
         """Finalize everything received so far (Finalize, or the end of the stream)."""
@@ -423,7 +422,6 @@ class Channel:
             ahead = self._take_ahead(slot.utterance)
             if ahead is not None:
                 slot.utterance, slot.origin, slot.samples, slot.prefix = None, ahead.origin, ahead.samples, ahead.prefix
-                slot.previous = ahead.previous
                 slot.request_id = ahead.request_id
                 if ahead.words is None:
                     slot.move(FinalState.DECODING)
@@ -434,7 +432,6 @@ class Channel:
                 continue
             origin, prefix, item = self._item(slot.utterance, slot.end, final=True, context=True)
             slot.utterance, slot.origin, slot.samples, slot.prefix = None, origin, item.samples, prefix
-            slot.previous = item.previous
             slot.request_id = self._next_id()
             slot.move(FinalState.DECODING)
             request = DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item, urgent=slot.urgent)
@@ -450,7 +447,7 @@ class Channel:
             return  # its prefix is not known yet
         origin, prefix, item = self._item(utterance, end, final=True, context=True)
         request_id = self._next_id()
-        self._ahead = _Ahead(request_id, utterance, self._version, origin, end, item.samples, prefix, item.previous)
+        self._ahead = _Ahead(request_id, utterance, self._version, origin, end, item.samples, prefix)
         self._ahead_from = end
         self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item, ahead=True))
 
@@ -504,25 +501,17 @@ class Channel:
         """Where the decoded audio starts, its prefix, and the item: the utterance, with the speech before it.
 
         With the words of the finals before it forced as the prefix, Whisper says only the words after them.
-        So with `context` (every earlier final known) the decode starts up to `CONTEXT_S` before the
-        utterance, and the words of the `PREVIOUS_TEXT_S` before go in as previous text.
+        So with `context` (every earlier final known) the decode starts with the last `CONTEXT_S` of their
+        speech before the utterance (and the pause between).
         """
         start = utterance.start
-        if not context:
-            return start, [], self._decode_item(self._audio.slice(start, end), [], "", final=final)
-        kept = self._audio.start
-        _, heard = self._context.around(start, end, PREVIOUS_TEXT_S, kept)
-        origin, prefix = self._context.around(start, end, CONTEXT_S, kept)
-        previous = heard[: len(heard) - len(prefix)] if heard[len(heard) - len(prefix) :] == prefix else []
-        return origin, prefix, self._decode_item(self._audio.slice(origin, end), prefix, _text(previous), final=final)
+        origin, prefix = self._context.around(start, end, CONTEXT_S, self._audio.start) if context else (start, [])
+        return origin, prefix, self._decode_item(self._audio.slice(origin, end), prefix, final=final)
 
-    def _decode_item(
-        self, samples: npt.NDArray[np.float32], prefix: Sequence[Word], previous: str, *, final: bool
-    ) -> DecodeItem:
+    def _decode_item(self, samples: npt.NDArray[np.float32], prefix: Sequence[Word], *, final: bool) -> DecodeItem:
         return DecodeItem(
             samples=samples,
             prefix=_text(prefix),
-            previous=previous,
             hotwords=self.config.hotwords,
             language=self.config.language,
             final=final,
@@ -605,7 +594,7 @@ class Channel:
         assert slot.samples is not None and slot.prefix is not None
         slot.request_id = self._next_id()
         slot.move(FinalState.DECODING)
-        item = self._decode_item(slot.samples, slot.prefix, slot.previous, final=True)
+        item = self._decode_item(slot.samples, slot.prefix, final=True)
         self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(slot.origin), item, urgent=slot.urgent))
 
     def _decoded(self, slot: FinalSlot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:

@@ -50,7 +50,8 @@ class FinalsContext:
 
     def around(self, start: int, end: int, seconds: float, kept: int) -> tuple[int, list[Word]]:
         """Where a decode of the audio from `start` to `end` begins, and its prefix: the finals of the last
-        `seconds` before `start`, from the first one's start on (its leading silence trimmed), and their words.
+        `seconds` of speech before `start` (counted back from their last word, not across the pause after
+        it), from the first one's start on (its leading silence trimmed), and their words.
 
         The context begins where a final began, or between two words of a final that began earlier, so the
         prefix is exactly the words of the decoded audio before `start`; a word that an earlier decode
@@ -58,8 +59,10 @@ class FinalsContext:
         past `max_decode` (the open utterance's own confirmed words are always within it) or before `kept`,
         the first sample still held.
         """
-        limit = max(start - round(seconds * SAMPLE_RATE), end - self._max_decode, kept)
         finals = self._finals
+        last = next((known.words[-1] for known in reversed(finals) if known.words), None)
+        since = start if last is None else min(start, round(last.end_s * SAMPLE_RATE))
+        limit = max(since - round(seconds * SAMPLE_RATE), end - self._max_decode, kept)
         if finals and finals[-1].end >= start:
             # This audio starts where a final ended, maybe inside a word: the context reaches back to the last
             # word of the last final that heard words, so a word cut by any of the finals since is heard whole.

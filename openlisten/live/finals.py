@@ -74,9 +74,8 @@ class FinalSlot:
     request_id: int | None = None
     #: The decoded audio, from `origin`, until the words are known (``diarize`` embeds the speakers' voices).
     samples: npt.NDArray[np.float32] | None = None
-    #: The words forced as the decoder's prefix, until the words are known, and the text before them.
+    #: The words forced as the decoder's prefix, until the words are known.
     prefix: list[Word] | None = None
-    previous: str = ""
     #: Where its speech ends: its last speech frame, or its end.
     speech_end: int = 0
     #: Where its speech starts: its utterance's onset, or its start.

@@ -202,18 +202,3 @@ def test_pieces_with_different_keyterms_share_a_round(decoder: PackedDecoder) ->
     assert heard[0][:3] == ["produced", "the", "block"]
     assert "metal" in heard[1]
     assert heard[2][:3] == ["the", "invention", "of"]
-
-
-def test_previous_text_is_context_not_said_again(decoder: PackedDecoder, jfk_flac: bytes) -> None:
-    """The words before a piece go in as Whisper's previous text: it goes on after them, and pieces with
-    previous texts of any length decode in one round."""
-    jfk = decode_audio(jfk_flac).mixed()
-    before = "And so my fellow Americans, ask not what your country can do for you,"
-    items = [
-        DecodeItem(jfk[int(7.6 * RATE) :], previous=before, final=True),
-        DecodeItem(jfk[int(7.6 * RATE) :], previous="you,", final=True),
-        DecodeItem(jfk[: int(3.5 * RATE)], final=True),
-    ]
-    heard = [words_of(" ".join(w.text for w in r.words)) for r in run(decoder, items)]
-    assert heard[0] == heard[1] == ["ask", "what", "you", "can", "do", "for", "your", "country"]
-    assert heard[2][:4] == ["and", "so", "my", "fellow"]

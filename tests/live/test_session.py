@@ -423,26 +423,26 @@ def test_the_prefix_said_again_is_dropped_but_a_word_missed_before_is_kept() -> 
             echo = (Word(said[-1], 0.0, 0.05, 0.9),) if said else (Word("missed", 0.0, 0.05, 0.9),)
             return DecodeResult((*echo, *result.words))
 
-    script = Script(session(), Echo([(0.0, 1.0), (1.6, 2.5)]))
-    script.feed(pcm16(tone(1.0), silence(0.6))).answer().feed(pcm16(tone(0.9), silence(0.5))).answer()
+    script = Script(session(), Echo([(0.0, 1.9)]))
+    script.feed(pcm16(tone(1.0))).control(Finalize()).answer().feed(pcm16(tone(0.9), silence(0.5))).answer()
     texts = [e.transcript for e in script.said() if isinstance(e, Results)]
-    assert texts == ["missed w0 w1 w2", "w3 w4 w5"]
+    assert texts == ["missed w0 w1 w2", "w3 w4 w5"]  # w3 was cut by the Finalize: heard whole after it
     second = [r for r in script.requests if r.final][1]
     assert second.item.prefix == "missed w0 w1 w2" and second.start_s < 1.0
 
 
-def test_earlier_finals_are_a_short_forced_prefix_and_previous_text_before_it() -> None:
-    """A decode after earlier finals starts `CONTEXT_S` before its utterance, with the words there forced
-    as prefix; the words of the finals before those are Whisper's previous text (read in one pass)."""
-    spans = [(0.0, 1.5), (2.1, 3.6), (4.2, 5.7)]
-    script = Script(session(), Timeline(spans))
-    for _ in spans:
-        script.feed(pcm16(tone(1.5), silence(0.6))).answer()
-    texts = [e.transcript for e in script.said() if isinstance(e, Results)]
-    assert texts == ["w0 w1 w2 w3 w4", "w5 w6 w7 w8 w9", "w10 w11 w12 w13 w14"]
-    last = [r for r in script.requests if r.final][-1]
-    assert last.item.prefix == "w5 w6 w7 w8 w9" and last.start_s >= 4.2 - channel_module.CONTEXT_S - 0.3
-    assert last.item.previous == "w0 w1 w2 w3 w4"
+def test_decodes_start_with_the_last_seconds_of_speech_before_them() -> None:
+    """An utterance is decoded after the last `CONTEXT_S` of speech before it, with the words there forced as
+    prefix: from a ``Finalize`` inside speech, and across a pause (counted back from the last word, so the
+    pause does not leave a lone word, or none, before it)."""
+    script = Script(session(), Timeline([(0.0, 3.0), (4.0, 4.9)]))
+    script.feed(pcm16(tone(2.6))).control(Finalize()).answer()
+    script.feed(pcm16(tone(0.4), silence(1.0), tone(0.9), silence(0.5))).answer()
+    texts = [e.transcript for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert texts == ["w0 w1 w2 w3 w4 w5 w6 w7", "w8 w9", "w10 w11 w12"]
+    cut, after_pause = [r for r in script.requests if r.final][1:]
+    assert cut.item.prefix == "w2 w3 w4 w5 w6 w7" and cut.start_s == pytest.approx(2.6 - channel_module.CONTEXT_S)
+    assert after_pause.item.prefix == "w4 w5 w6 w7 w8 w9" and after_pause.start_s == pytest.approx(1.2)  # at w4
 
 
 def test_punctuation_and_capitals_follow_the_options() -> None:
@@ -503,7 +503,7 @@ def test_finalize_at_the_end_of_speech_decodes_no_silent_tail() -> None:
 def test_a_backlog_past_the_limit_holds_the_client_back_and_drains() -> None:
     """Audio sent far faster than real time: the session says it is backlogged (the driver stops reading
     frames) until its decodes come back; meanwhile the idle timer does not run, and no word is lost."""
-    spans = [(start + 0.2, start + 5.0) for start in range(0, 150, 6)]
+    spans = [(start + 0.2, start + 4.7) for start in range(0, 150, 6)]
     timeline = Timeline(spans)
     script = Script(session(), timeline)
     script.feed(pcm16(*[piece for _ in spans for piece in (tone(4.8), silence(1.2))]))
