@@ -19,16 +19,15 @@ utterance that reaches `MAX_DECODE_S` with nothing confirmed is cut at its quiet
 (each `FinalState.WAITING` for its decode, `DECODING`, `EMBEDDING` its speakers, `READY`, by the moves of
 `MOVES`): each starts where the previous one ended, whatever ends them (an endpoint, confirmed words, a cut,
 ``Finalize``, the end of the stream), and they go out in order. Which words a final holds is decided by text,
-never by time: a decode of audio that begins inside the speech of earlier finals starts a little before it,
-with the words of those finals there forced as the decoder's prefix (`FinalsContext`), so what the decoder
-says after the prefix is exactly the words not yet final, wherever its word times fall (audio after a pause is
-decoded alone: no word was cut there). A final whose earlier finals are still being decoded therefore waits
-for them before its own decode is asked for; an interim decoded meanwhile (without that prefix) is shown,
-never confirmed. Under load, decodes come back late, interims are dropped and beams narrow: finals then come
-later, with the same words. Whisper sometimes ends its text early, at a sentence end with speech left: a final
-whose speech goes on `UNHEARD_S` after its last word is decoded on from there, with its words so far as prefix
-(`MAX_CONTINUATIONS`); one whose decode skipped the start of its speech, or heard none of it, is decoded once
-more (`RETRY_SPEECH_S`).
+never by time: a decode of audio after earlier finals starts with the last seconds of their speech
+(`CONTEXT_S`), their words there forced as the decoder's prefix (`FinalsContext`), so what the decoder says
+after the prefix is exactly the words not yet final, wherever its word times fall. A final whose earlier
+finals are still being decoded therefore waits for them before its own decode is asked for; an interim decoded
+meanwhile (without that prefix) is shown, never confirmed. Under load, decodes come back late, interims are
+dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends its text early,
+at a sentence end with speech left: a final whose speech goes on `UNHEARD_S` after its last word is decoded on
+from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one whose decode skipped the start of its
+speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -112,10 +111,10 @@ CONTEXT_S = 2.0
 #: `drop_repeats` removes longer runs).
 MAX_ECHO_WORDS = 2
 #: Speech in a final's audio after its last decoded word that has the final decoded on from there, with its
-#: words so far as prefix: Whisper sometimes ends its text early (at a sentence end, or skipping ahead, or
-#: "…the art" with "of printing" left at the end of a stream), and the words after would be lost. (A word's
-#: own tail and the VAD's hangover are shorter.)
-UNHEARD_S = 0.5
+#: words so far as prefix: Whisper sometimes ends its text early (at a sentence end, or skipping ahead), and
+#: the words after would be lost. (A word's own tail and the VAD's hangover are shorter; at 0.5 s, 16 streams
+#: on 2 cores spent so much on decoding on that finals came 6–8 s late at p95.)
+UNHEARD_S = 1.0
 #: Most times one final is decoded on.
 MAX_CONTINUATIONS = 2
 #: Speech in a final that has it decoded once more when its decode heard no word of it: Whisper, packed
