@@ -214,12 +214,13 @@ class PackedDecoder:
         encoded = self._encode(_layout(items, places))
         silence = self._silence_frames()
         encoded_at = time.perf_counter()
+        # CTranslate2 decodes prompts together only with their <|startoftranscript|> at one place: the same
+        # language, and hotwords of one length in tokens.
+        shapes = [self._prompt_shape(item) for item in items]
         for kind in ((True, False), (True, True), (False, False)):
             group = [i for i, item in enumerate(items) if (item.final, item.prerecorded) == kind]
-            # CTranslate2 decodes prompts together only with their <|startoftranscript|> at one place: the
-            # same language, and hotwords of one length in tokens.
-            for prompt in sorted({self._prompt_shape(items[i]) for i in group}):
-                same = [i for i in group if self._prompt_shape(items[i]) == prompt]
+            for shape in sorted({shapes[i] for i in group}):
+                same = [i for i in group if shapes[i] == shape]
                 yield from self._decode_group(same, items, encoded, silence, places)
         logger.debug(
             "packed %d item(s) (%d final, %.1f s of audio) in %d window(s): encode %.2f s, decode %.2f s",
