@@ -18,7 +18,7 @@ import numpy.typing as npt
 from openlisten.audio import SAMPLE_RATE, Audio, RawFormat, Track, decode_audio
 from openlisten.engine.engine import Engine
 from openlisten.engine.models import ModelSpec, whisper_language
-from openlisten.engine.recognizer import LanguageDetector, RecognitionOptions, Recognizer
+from openlisten.engine.recognizer import ChunkedRecognizer, RecognitionOptions
 from openlisten.engine.scheduler import Priority
 from openlisten.engine.types import Word
 from openlisten.engine.vad import speech_pieces, speech_regions
@@ -130,7 +130,7 @@ class Transcriber:
 
     def _transcribe_track(
         self,
-        recognizer: Recognizer,
+        recognizer: ChunkedRecognizer,
         track: Track,
         recognition_options: RecognitionOptions,
         options: ListenOptions,
@@ -191,15 +191,13 @@ def _shifted(words: Sequence[Word], offset_s: float) -> list[Word]:
 
 
 def _detect_language(
-    recognizer: Recognizer,
+    recognizer: ChunkedRecognizer,
     samples: npt.NDArray[np.float32],
     recognition_options: RecognitionOptions,
     options: ListenOptions,
 ) -> tuple[str, float] | None:
     """The language to decode in and its confidence, when a multilingual model is asked to detect it."""
     if not options.detect_language or recognition_options.language is not None:
-        return None
-    if not isinstance(recognizer, LanguageDetector):
         return None
     return choose_language(recognizer.language_probabilities(samples), options.detect_language_codes)
 

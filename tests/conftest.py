@@ -1,8 +1,10 @@
-"""Shared fixtures: a clean environment, espeak-ng speech, and real speech from ../shared/eval-public."""
+"""Shared fixtures: a clean environment, espeak-ng speech, real speech from ../shared/eval-public, and an engine
+with a scripted decoder for tests of the plumbing."""
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import io
 import os
 import shutil
@@ -13,6 +15,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+
+from openlisten.config import Settings
+from openlisten.engine.engine import Engine
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 
 REPO = Path(__file__).resolve().parent.parent
 EVAL = REPO.parent / "shared" / "eval-public"
@@ -71,6 +77,28 @@ def wav_bytes(samples: np.ndarray, rate: int) -> bytes:
         writer.setframerate(rate)
         writer.writeframes(frames.astype("<i2").tobytes())
     return buffer.getvalue()
+
+
+@functools.cache
+def _hello_world() -> tuple[np.ndarray, int]:
+    return espeak_samples("hello world")
+
+
+def speech(seconds: float = 1.0, channels: int = 1, *, repeated: bool = False) -> bytes:
+    """A WAV of `seconds`: espeak-ng saying "hello world" (cut short, or followed by silence; `repeated`: again
+    and again), in every one of `channels` channels. The voice detector hears it as speech, which a tone is not."""
+    samples, rate = _hello_world()
+    frames = int(seconds * rate)
+    said = np.tile(samples, frames // len(samples) + 1) if repeated else samples
+    mono = np.concatenate([said, np.zeros(max(0, frames - len(said)), np.int16)])[:frames]
+    return wav_bytes(np.repeat(mono[:, None], channels, axis=1), rate)
+
+
+def fake_engine(settings: Settings | None = None, decoder: FakePackedDecoder | None = None) -> Engine:
+    """An engine whose every model decodes with `decoder` (by default one saying "Hello, world."): recordings
+    and live streams take their real paths to it (voice detection, chunking, the scheduler), without a model."""
+    decoder = decoder or FakePackedDecoder("Hello, world.")
+    return Engine(settings, decoder_for=lambda spec: decoder)
 
 
 @pytest.fixture(scope="session")

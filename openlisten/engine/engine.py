@@ -12,25 +12,23 @@ from collections.abc import Callable
 
 from openlisten.config import Settings
 from openlisten.engine.models import ModelManager, ModelSpec
-from openlisten.engine.packed_decoder import DecodeItem, DecodeResult, PackedDecoder
-from openlisten.engine.recognizer import ChunkedRecognizer, Recognizer
-from openlisten.engine.scheduler import BatchRunner, Scheduler
+from openlisten.engine.packed_decoder import Decoder, PackedDecoder
+from openlisten.engine.recognizer import ChunkedRecognizer
+from openlisten.engine.scheduler import Scheduler
 
-__all__ = ["DECODE_WINDOWS", "Decoder", "Engine"]
+__all__ = ["DECODE_WINDOWS", "Engine"]
 
 #: Windows per decoding round of recordings' chunks when `Settings.decode_windows` is not set. On 2 CPU cores,
 #: 2 minutes of speech took 6.4 s in rounds of 1 window, 5.5 s of 2, 4.8 s of 4, 4.7 s of 8, while a live
 #: final arriving during a round waits for it (about 0.75 s per window there); a GPU gains from more.
 DECODE_WINDOWS = {"cpu": 4, "cuda": 16}
 
-Decoder = BatchRunner[DecodeItem, DecodeResult]
-
 
 class Engine:
     """The models, the scheduler and the decoders, shared by recordings and live streams.
 
-    `decoder_for` and `recognizer_for` replace the real decoder and recognizer of a model (tests use
-    `FakePackedDecoder` and scripted recognizers for plumbing).
+    `decoder_for` replaces the real decoder of a model: tests of the plumbing use `FakePackedDecoder`, and
+    recordings and live streams go through it as through the real one.
     """
 
     def __init__(
@@ -38,14 +36,12 @@ class Engine:
         settings: Settings | None = None,
         *,
         decoder_for: Callable[[ModelSpec], Decoder] | None = None,
-        recognizer_for: Callable[[ModelSpec], Recognizer] | None = None,
     ) -> None:
         self.settings = settings or Settings()
         self.models = ModelManager(self.settings)
         self.scheduler = Scheduler()
         self._decoder_for = decoder_for or self._packed_decoder
-        self._recognizer_for = recognizer_for or self._chunked_recognizer
-        self._stand_ins = decoder_for is not None or recognizer_for is not None
+        self._stand_in = decoder_for is not None
         self._decoders: dict[str, Decoder] = {}
         self._decoders_lock = threading.Lock()
 
@@ -57,14 +53,14 @@ class Engine:
                 decoder = self._decoders[spec.source] = self._decoder_for(spec)
             return decoder
 
-    def recognizer(self, spec: ModelSpec) -> Recognizer:
+    def recognizer(self, spec: ModelSpec) -> ChunkedRecognizer:
         """What recognizes a recording with `spec`'s model: its chunks go to the model's decoder."""
-        return self._recognizer_for(spec)
+        return ChunkedRecognizer(self.decoder(spec), self.scheduler)
 
     def load(self, spec: ModelSpec) -> None:
         """Load `spec`'s model now, rather than on its first decode (a server's start-up: ``/readyz`` waits
-        for it); nothing to load when stand-ins replace the decoder or the recognizer."""
-        if not self._stand_ins:
+        for it); nothing to load when a stand-in replaces the decoder."""
+        if not self._stand_in:
             self.models.load(spec)
 
     def _packed_decoder(self, spec: ModelSpec) -> PackedDecoder:
@@ -73,6 +69,3 @@ class Engine:
             beam_size=self.settings.live_beam_size,
             windows=self.settings.decode_windows or DECODE_WINDOWS[self.models.device],
         )
-
-    def _chunked_recognizer(self, spec: ModelSpec) -> Recognizer:
-        return ChunkedRecognizer(self.decoder(spec), self.scheduler, lambda: self.models.load(spec))

@@ -17,16 +17,28 @@ _FRAME = SAMPLE_RATE // 50
 
 
 class FakePackedDecoder:
-    """Says the words of `text` over the loud part of each item, one every `word_s`, after the item's prefix.
+    """Says the words of `text` over the loud part of each item, one every `word_s`, after the item's prefix,
+    and hears the `languages` it is given (English alone by default).
 
-    A `BatchRunner`: every item runs at once. `items` records what each run was asked.
+    A `Decoder`: every item runs at once. `runs` records what each run was asked.
     """
 
-    def __init__(self, text: str = "hello world", *, word_s: float = 0.3, threshold: float = 0.01) -> None:
+    def __init__(
+        self,
+        text: str = "hello world",
+        *,
+        word_s: float = 0.3,
+        threshold: float = 0.01,
+        languages: Sequence[tuple[str, float]] = (("en", 1.0),),
+    ) -> None:
         self.words = text.split()
         self.word_s = word_s
         self.threshold = threshold
+        self.languages = list(languages)
         self.runs: list[list[DecodeItem]] = []
+
+    def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
+        return self.languages
 
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
         return list(range(len(items)))

@@ -36,20 +36,21 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from statistics import fmean
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine import whisper_internals
+from openlisten.engine.scheduler import BatchRunner
 from openlisten.engine.types import Word, word_key
 
 if TYPE_CHECKING:
     from faster_whisper import WhisperModel
     from faster_whisper.tokenizer import Tokenizer
 
-__all__ = ["DecodeItem", "DecodeResult", "PackedDecoder", "WINDOW_S", "drop_repeats"]
+__all__ = ["DecodeItem", "DecodeResult", "Decoder", "PackedDecoder", "WINDOW_S", "drop_repeats"]
 
 logger = logging.getLogger(__name__)
 
@@ -150,6 +151,14 @@ class DecodeResult:
     avg_logprob: float = 0.0
 
 
+class Decoder(BatchRunner[DecodeItem, DecodeResult], Protocol):
+    """What recordings and live streams decode with: the `PackedDecoder`, or a stand-in in tests."""
+
+    def language_probabilities(self, samples: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+        """(language code, probability) for every language the model knows, for mono 16 kHz `samples`."""
+        ...
+
+
 class PackedDecoder:
     """Decodes `DecodeItem`s with a faster-whisper model, many per encoder window (a `BatchRunner`).
 
@@ -180,6 +189,12 @@ class PackedDecoder:
     def _max_length(self) -> int:
         """Most tokens Whisper's decoder takes, prompt included (448)."""
         return whisper_internals.max_length(self._model)
+
+    def language_probabilities(self, samples: npt.NDArray[np.float32]) -> list[tuple[str, float]]:
+        """The languages spoken in `samples`, as faster-whisper's ``transcribe`` detects them: on the speech
+        only, up to 3 windows of 30 s."""
+        _, _, found = self._model.detect_language(samples, vad_filter=True, language_detection_segments=3)
+        return [(code, float(p)) for code, p in found]
 
     def plan(self, items: Sequence[DecodeItem]) -> list[int]:
         """The items (most urgent first) that fit one round; the first always goes.

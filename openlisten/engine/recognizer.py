@@ -1,4 +1,4 @@
-"""The recognizer interface, and its implementation on the packed decoder the live path uses.
+"""`ChunkedRecognizer`: recordings recognized on the packed decoder the live path uses.
 
 A recording is cut at its pauses into chunks of up to one Whisper window (`CHUNK_S`), and the chunks are
 decoded as `DecodeItem`s of the shared `PackedDecoder`, through the shared scheduler: the chunks of one
@@ -11,23 +11,19 @@ from __future__ import annotations
 
 import dataclasses
 from collections import deque
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 import numpy as np
 
 from openlisten.audio import SAMPLE_RATE
-from openlisten.engine.packed_decoder import GAP_S, WINDOW_S, DecodeItem, DecodeResult
-from openlisten.engine.scheduler import BatchRunner, Priority, Scheduler
+from openlisten.engine.packed_decoder import GAP_S, WINDOW_S, DecodeItem, Decoder, DecodeResult
+from openlisten.engine.scheduler import Priority, Scheduler
 from openlisten.engine.types import Segment, Word
 from openlisten.engine.vad import SpeechRegion, clip_to_speech, speech_pieces, speech_regions
 
-if TYPE_CHECKING:
-    from faster_whisper import WhisperModel
-
-__all__ = ["ChunkedRecognizer", "LanguageDetector", "Recognition", "RecognitionOptions", "Recognizer"]
+__all__ = ["ChunkedRecognizer", "Recognition", "RecognitionOptions"]
 
 
 @dataclass(frozen=True)
@@ -53,27 +49,6 @@ class Recognition:
     language_probability: float
 
 
-class Recognizer(Protocol):
-    """What the pipeline needs from a speech recognizer.
-
-    Called from the request's own thread, never from the scheduler's worker: a recognizer schedules its
-    model work itself.
-    """
-
-    def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
-        """Recognize mono float32 16 kHz `samples`."""
-        ...
-
-
-@runtime_checkable
-class LanguageDetector(Protocol):
-    """A recognizer that can tell which language is spoken (multilingual models)."""
-
-    def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
-        """(language code, probability) for every language the model knows, for mono 16 kHz `samples`."""
-        ...
-
-
 #: Longest chunk: one window, less the gap the packed decoder keeps after each piece.
 CHUNK_S = WINDOW_S - GAP_S
 #: Audio kept around each chunk's speech, so no word onset or tail is cut off.
@@ -96,17 +71,13 @@ class ChunkedRecognizer:
     temperature 0, and one that loops is decoded again with a repetition penalty (`PackedDecoder`).
     """
 
-    def __init__(
-        self,
-        decoder: BatchRunner[DecodeItem, DecodeResult],
-        scheduler: Scheduler,
-        model: Callable[[], WhisperModel],
-    ) -> None:
+    def __init__(self, decoder: Decoder, scheduler: Scheduler) -> None:
         self.decoder = decoder
         self.scheduler = scheduler
-        self._model = model
 
     def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
+        """Recognize mono float32 16 kHz `samples`: called from the request's own thread, never from the
+        scheduler's worker (the model work is scheduled here)."""
         regions = self.scheduler.run(Priority.PRERECORDED, lambda: speech_regions(samples, CHUNK_S))
         language, probability = options.language, 1.0
         if language is None:
@@ -131,12 +102,8 @@ class ChunkedRecognizer:
         )
 
     def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
-        # The speech parts only, as faster-whisper's transcribe() detects languages; up to 3 windows of 30 s.
-        def detect() -> list[tuple[str, float]]:
-            _, _, found = self._model().detect_language(samples, vad_filter=True, language_detection_segments=3)
-            return [(code, float(p)) for code, p in found]
-
-        return self.scheduler.run(Priority.PRERECORDED, detect)
+        """(language code, probability) for every language the model knows, for mono 16 kHz `samples`."""
+        return self.scheduler.run(Priority.PRERECORDED, lambda: self.decoder.language_probabilities(samples))
 
     def _segments(
         self, items: Sequence[DecodeItem], chunks: Sequence[tuple[int, int]], regions: list[SpeechRegion]

@@ -13,12 +13,10 @@ from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
 from openlisten.jobs.store import JobState
-from tests.api.test_routes import AUTH, KEY, tone
+from tests.api.test_routes import AUTH, KEY
 from tests.callback_receiver import Receiver, callback_receiver
-from tests.conftest import wav_bytes
+from tests.conftest import fake_engine, speech, wav_bytes
 
 KEY_ID = hashlib.sha256(KEY.encode()).hexdigest()[:12]
 
@@ -31,8 +29,7 @@ def make_client(**settings: object) -> TestClient:
         "shutdown_grace_s": 1,
     }
     config = Settings(**(defaults | settings))  # type: ignore[arg-type]
-    fake = FakeRecognizer("Hello, world.")
-    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: fake)))
+    return TestClient(create_app(engine=fake_engine(config)))
 
 
 @pytest.fixture
@@ -48,21 +45,21 @@ def http() -> Iterator[TestClient]:
 
 
 def test_answers_at_once_then_delivers_what_a_sync_call_returns(http: TestClient, receiver: Receiver) -> None:
-    accepted = http.post(f"/v1/listen?punctuate=true&tag=t&callback={receiver.url}", content=tone(), headers=AUTH)
+    accepted = http.post(f"/v1/listen?punctuate=true&tag=t&callback={receiver.url}", content=speech(), headers=AUTH)
     assert accepted.status_code == 200
     assert accepted.json() == {"request_id": accepted.headers["dg-request-id"]}
     [delivery] = receiver.wait_for(1)
     assert delivery.method == "POST" and delivery.headers["dg-token"] == KEY_ID
     delivered = delivery.json()
     assert delivered["metadata"]["request_id"] == accepted.json()["request_id"]
-    sync = http.post("/v1/listen?punctuate=true&tag=t", content=tone(), headers=AUTH).json()
+    sync = http.post("/v1/listen?punctuate=true&tag=t", content=speech(), headers=AUTH).json()
     for body in (delivered, sync):
         del body["metadata"]["request_id"], body["metadata"]["created"]
     assert delivered == sync
 
 
 def test_url_source_with_put(receiver: Receiver) -> None:
-    audio = tone()
+    audio = speech()
 
     class Audio(BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 (http.server's name)
@@ -114,7 +111,7 @@ def test_audio_that_cannot_be_transcribed_delivers_the_error_body_at_once(
 def test_a_token_may_submit_and_the_callback_names_its_key(http: TestClient, receiver: Receiver) -> None:
     token = http.post("/v1/auth/grant", headers=AUTH).json()["access_token"]
     accepted = http.post(
-        f"/v1/listen?callback={receiver.url}", content=tone(), headers={"Authorization": f"bearer {token}"}
+        f"/v1/listen?callback={receiver.url}", content=speech(), headers={"Authorization": f"bearer {token}"}
     )
     assert accepted.status_code == 200
     assert receiver.wait_for(1)[0].headers["dg-token"] == KEY_ID
@@ -123,7 +120,7 @@ def test_a_token_may_submit_and_the_callback_names_its_key(http: TestClient, rec
 
 def test_the_job_is_stored_before_the_answer(http: TestClient, receiver: Receiver) -> None:
     receiver.delay_for = lambda n: 0.5
-    accepted = http.post(f"/v1/listen?callback={receiver.url}", content=tone(), headers=AUTH)
+    accepted = http.post(f"/v1/listen?callback={receiver.url}", content=speech(), headers=AUTH)
     store = http.app.state.services.store  # type: ignore[attr-defined]
     [job] = store.list_jobs()
     assert job.request_id == accepted.json()["request_id"]
@@ -142,23 +139,23 @@ def test_the_job_is_stored_before_the_answer(http: TestClient, receiver: Receive
     ],
 )
 def test_callback_urls_outside_the_rules_are_400(http: TestClient, callback: str, message: str) -> None:
-    response = http.post("/v1/listen", params={"callback": callback}, content=tone(), headers=AUTH)
+    response = http.post("/v1/listen", params={"callback": callback}, content=speech(), headers=AUTH)
     assert response.status_code == 400, response.text
     assert response.json()["err_code"] == "INVALID_QUERY_PARAMETER" and message in response.json()["err_msg"]
 
 
 def test_without_an_allowlist_the_url_fetch_rule_applies() -> None:
     with make_client(callback_allowed_hosts=[]) as client:
-        response = client.post("/v1/listen?callback=http://127.0.0.1:9/hook", content=tone(), headers=AUTH)
+        response = client.post("/v1/listen?callback=http://127.0.0.1:9/hook", content=speech(), headers=AUTH)
         assert response.status_code == 400 and "non-public" in response.json()["err_msg"]
     with make_client(callback_allowed_hosts=["*.example.com"]) as client:
-        ok = client.post("/v1/listen?callback=https://hooks.example.com/x", content=tone(), headers=AUTH)
-        refused = client.post("/v1/listen?callback=https://example.org/x", content=tone(), headers=AUTH)
+        ok = client.post("/v1/listen?callback=https://hooks.example.com/x", content=speech(), headers=AUTH)
+        refused = client.post("/v1/listen?callback=https://example.org/x", content=speech(), headers=AUTH)
         assert (ok.status_code, refused.status_code) == (200, 400)
 
 
 def test_bad_callback_method_and_empty_body_are_400(http: TestClient, receiver: Receiver) -> None:
-    bad = http.post(f"/v1/listen?callback={receiver.url}&callback_method=GET", content=tone(), headers=AUTH)
+    bad = http.post(f"/v1/listen?callback={receiver.url}&callback_method=GET", content=speech(), headers=AUTH)
     assert bad.status_code == 400 and "callback_method" in bad.json()["err_msg"]
     assert http.post(f"/v1/listen?callback={receiver.url}", content=b"", headers=AUTH).status_code == 400
     assert receiver.deliveries == []
@@ -167,8 +164,8 @@ def test_bad_callback_method_and_empty_body_are_400(http: TestClient, receiver: 
 def test_a_full_queue_is_429_with_retry_after(receiver: Receiver) -> None:
     receiver.delay_for = lambda n: 1.0
     with make_client(max_queued_callbacks=1) as client:
-        first = client.post(f"/v1/listen?callback={receiver.url}", content=tone(), headers=AUTH)
-        second = client.post(f"/v1/listen?callback={receiver.url}", content=tone(), headers=AUTH)
+        first = client.post(f"/v1/listen?callback={receiver.url}", content=speech(), headers=AUTH)
+        second = client.post(f"/v1/listen?callback={receiver.url}", content=speech(), headers=AUTH)
         assert first.status_code == 200
         assert second.status_code == 429 and second.headers["retry-after"] == "1"
         assert second.json()["err_code"] == "TOO_MANY_REQUESTS"
@@ -185,7 +182,7 @@ def test_the_embedded_api_refuses_callback() -> None:
     import openlisten
 
     with pytest.raises(openlisten.UnsupportedFeature, match="needs the server"):
-        openlisten.transcribe(tone(), callback="https://example.com/hook")
+        openlisten.transcribe(speech(), callback="https://example.com/hook")
 
 
 def test_live_sessions_refuse_callback_rather_than_ignore_it() -> None:

@@ -21,9 +21,8 @@ from hypothesis import strategies as st
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
-from tests.api.test_routes import KEY, tone
+from tests.api.test_routes import KEY
+from tests.conftest import fake_engine, speech
 
 #: Examples per fuzz run; the whole module stays under ~15 s on a busy 2-core machine.
 LISTEN_EXAMPLES = 400
@@ -39,8 +38,7 @@ FUZZ_SETTINGS = Settings(
 
 
 def fuzz_app() -> Any:
-    fake = FakeRecognizer()
-    return create_app(engine=Engine(FUZZ_SETTINGS, recognizer_for=lambda spec: fake))
+    return create_app(engine=fake_engine(FUZZ_SETTINGS))
 
 
 @pytest.fixture(autouse=True)
@@ -123,7 +121,7 @@ JSON_BODIES = mostly(
         max_leaves=6,
     ).map(lambda value: json.dumps(value).encode()),
 )  # type: ignore[arg-type]
-WAV = tone(0.4)
+WAV = speech(0.4)
 AUDIO_BODIES = st.one_of(
     st.binary(max_size=3000),
     st.integers(0, len(WAV)).map(lambda n: WAV[:n]),  # a real WAV cut anywhere

@@ -12,20 +12,18 @@ from fastapi.testclient import TestClient
 from openlisten.api.app import create_app
 from openlisten.auth import GRANT, KEYS, TRANSCRIBE, Authenticator, create_key
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
 from openlisten.errors import AuthError, InvalidParameter, PermissionDenied
 from openlisten.jobs.sql_store import SqlStore
 from openlisten.jobs.store import open_store
-from tests.api.test_routes import AUTH, KEY, tone
+from tests.api.test_routes import AUTH, KEY
+from tests.conftest import fake_engine, speech
 
 FORBIDDEN = {"err_code": "FORBIDDEN", "err_msg": "Insufficient permissions."}
 
 
 def app_on(data_dir: Path, **settings: object) -> TestClient:
     config = Settings(**({"api_keys": [KEY], "data_dir": data_dir} | settings))  # type: ignore[arg-type]
-    fake = FakeRecognizer()
-    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: fake)))
+    return TestClient(create_app(engine=fake_engine(config)))
 
 
 def bearer(token: str) -> dict[str, str]:
@@ -42,7 +40,7 @@ def store(tmp_path: Path) -> SqlStore:
 
 
 def listen(http: TestClient, headers: dict[str, str]) -> int:
-    return http.post("/v1/listen", content=tone(0.3), headers=headers).status_code
+    return http.post("/v1/listen", content=speech(0.3), headers=headers).status_code
 
 
 def test_scopes_decide_what_a_key_may_do(tmp_path: Path, store: SqlStore) -> None:
@@ -109,7 +107,7 @@ def test_bad_tokens_are_401(tmp_path: Path, claims: dict[str, object]) -> None:
     algorithm = str(claims.get("alg", "HS256"))
     secret = str(claims.get("secret", "s" * 32)) if algorithm != "none" else None
     token = jwt.encode(payload, secret, algorithm=algorithm)  # type: ignore[arg-type]
-    response = http.post("/v1/listen", content=tone(0.3), headers=bearer(token))
+    response = http.post("/v1/listen", content=speech(0.3), headers=bearer(token))
     assert response.status_code == 401 and response.json()["err_code"] == "INVALID_AUTH"
 
 

@@ -6,61 +6,55 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.api.limits import ConcurrencyLimit
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
-from openlisten.engine.recognizer import Recognition, RecognitionOptions
-from openlisten.engine.types import Segment, Word
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
+from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.errors import CapacityError, RequestTimeout
 from openlisten.sources.body_limit import MinimumRate, read_limited
-from tests.api.test_routes import AUTH, KEY, tone
+from tests.api.test_routes import AUTH, KEY
+from tests.conftest import fake_engine, speech
 from tests.e2e.conftest import serve_in_thread
 
 
-class GatedRecognizer(FakeRecognizer):
-    """Holds its first call until `gate` is set, so a test can keep a request in flight."""
+class GatedDecoder(FakePackedDecoder):
+    """Holds its first run until `gate` is set, so a test can keep a request in flight."""
 
     def __init__(self) -> None:
         super().__init__()
         self.gate = threading.Event()
         self.entered = threading.Event()
 
-    def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
+    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult] | None]:
         if not self.entered.is_set():
             self.entered.set()
             assert self.gate.wait(10)
-        return super().recognize(samples, options)
+        return super().run(items)
 
 
-class SlowRecognizer(FakeRecognizer):
-    """Five segments, each taking 0.15 s to decode."""
+class SlowDecoder(FakePackedDecoder):
+    """Takes a second per run (a recording's chunk: up to 30 s of speech)."""
 
-    def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
-        def segments() -> Iterator[Segment]:
-            for i in range(5):
-                time.sleep(0.15)
-                yield Segment((Word("word", i * 0.2, i * 0.2 + 0.1, 0.9),), i * 0.2, i * 0.2 + 0.1)
-
-        return Recognition(segments(), 1.0, "en", 1.0)
+    def run(self, items: Sequence[DecodeItem]) -> Iterator[tuple[int, DecodeResult] | None]:
+        time.sleep(1.0)
+        return super().run(items)
 
 
-def client(recognizer: FakeRecognizer, **settings: object) -> TestClient:
+def client(decoder: FakePackedDecoder | None = None, **settings: object) -> TestClient:
     config = Settings(**({"api_keys": [KEY, "other-key"], "shutdown_grace_s": 1} | settings))  # type: ignore[arg-type]
-    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: recognizer)))
+    return TestClient(create_app(engine=fake_engine(config, decoder)))
 
 
-def hold_one_request(http: TestClient, recognizer: GatedRecognizer, headers: dict[str, str]) -> threading.Thread:
-    thread = threading.Thread(target=lambda: http.post("/v1/listen", content=tone(), headers=headers))
+def hold_one_request(http: TestClient, decoder: GatedDecoder, headers: dict[str, str]) -> threading.Thread:
+    thread = threading.Thread(target=lambda: http.post("/v1/listen", content=speech(), headers=headers))
     thread.start()
-    assert recognizer.entered.wait(10)
+    assert decoder.entered.wait(10)
     return thread
 
 
@@ -73,18 +67,18 @@ def hold_one_request(http: TestClient, recognizer: GatedRecognizer, headers: dic
     ],
 )
 def test_concurrency_limits(limits: dict[str, int], second_key: str, expected: int) -> None:
-    recognizer = GatedRecognizer()
-    with client(recognizer, **limits) as http:
-        held = hold_one_request(http, recognizer, AUTH)
+    decoder = GatedDecoder()
+    with client(decoder, **limits) as http:
+        held = hold_one_request(http, decoder, AUTH)
         answers = []
         second = threading.Thread(
             target=lambda: answers.append(
-                http.post("/v1/listen", content=tone(), headers={"Authorization": f"Token {second_key}"})
+                http.post("/v1/listen", content=speech(), headers={"Authorization": f"Token {second_key}"})
             )
         )
         second.start()
         second.join(0.5)  # a 429 comes at once; an admitted request waits for the model behind the first
-        recognizer.gate.set()
+        decoder.gate.set()
         for thread in (held, second):
             thread.join(10)
         [response] = answers
@@ -93,7 +87,7 @@ def test_concurrency_limits(limits: dict[str, int], second_key: str, expected: i
             assert response.headers["retry-after"] == "1"
             assert response.json()["err_code"] == "TOO_MANY_REQUESTS"
         # The slot is given back: the same key is served again.
-        assert http.post("/v1/listen", content=tone(), headers=AUTH).status_code == 200
+        assert http.post("/v1/listen", content=speech(), headers=AUTH).status_code == 200
 
 
 def test_limit_bookkeeping() -> None:
@@ -113,7 +107,7 @@ def test_limit_bookkeeping() -> None:
 
 
 def test_oversize_chunked_body_is_413_for_callbacks_too() -> None:
-    with client(FakeRecognizer(), max_upload_bytes=1000, callback_allowed_hosts=["127.0.0.1"]) as http:
+    with client(max_upload_bytes=1000, callback_allowed_hosts=["127.0.0.1"]) as http:
         chunks = iter([b"\0" * 600, b"\0" * 600])
         response = http.post("/v1/listen?callback=http://127.0.0.1:9/", content=chunks, headers=AUTH)
         assert response.status_code == 413 and response.json()["err_code"] == "PAYLOAD_TOO_LARGE"
@@ -121,15 +115,15 @@ def test_oversize_chunked_body_is_413_for_callbacks_too() -> None:
 
 
 def test_transcription_past_the_request_timeout_is_504() -> None:
-    with client(SlowRecognizer(), request_timeout_s=0.2) as http:
-        response = http.post("/v1/listen", content=tone(), headers=AUTH)
+    with client(SlowDecoder(), request_timeout_s=0.2) as http:  # stopped at its first chunk of three
+        response = http.post("/v1/listen", content=speech(70.0, repeated=True), headers=AUTH)
     assert response.status_code == 504, response.text
     assert response.json()["err_code"] == "REQUEST_TIMEOUT" and "callback" in response.json()["err_msg"]
 
 
 def test_a_body_that_stops_arriving_is_408() -> None:
     settings = Settings(api_keys=[KEY], request_timeout_s=0.5, shutdown_grace_s=1)
-    app = create_app(engine=Engine(settings, recognizer_for=lambda spec: FakeRecognizer()))
+    app = create_app(engine=fake_engine(settings))
     server, stop = serve_in_thread(settings, app)
     try:
         port = int(server.base_url.rsplit(":", 1)[1])

@@ -13,10 +13,8 @@ import pytest
 from openlisten.api.app import create_app
 from openlisten.api.server import install_log_redaction
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
-from tests.api.test_routes import tone
 from tests.callback_receiver import callback_receiver
+from tests.conftest import fake_engine, speech
 from tests.e2e.conftest import serve_in_thread
 
 SECRET_KEY = "k-3f9a61c0d2e84b7faa5e"
@@ -61,8 +59,7 @@ def logs() -> Iterator[Collect]:
 
 def test_no_credential_is_ever_logged(logs: Collect) -> None:
     settings = Settings(api_keys=[SECRET_KEY], callback_allowed_hosts=["127.0.0.1"], shutdown_grace_s=1)
-    fake = FakeRecognizer()
-    app = create_app(engine=Engine(settings, recognizer_for=lambda spec: fake))
+    app = create_app(engine=fake_engine(settings))
     with callback_receiver() as receiver:
         server, stop = serve_in_thread(settings, app)
         # uvicorn's logging config, applied as the server starts, replaced our handler and level; put them back
@@ -75,14 +72,14 @@ def test_no_credential_is_ever_logged(logs: Collect) -> None:
             base = server.base_url
             key = f"Token {SECRET_KEY}"
             token = post(base, "/v1/auth/grant", b"", key)[1]["access_token"]
-            assert post(base, "/v1/listen", tone(0.3), key)[0] == 200
-            assert post(base, "/v1/listen", tone(0.3), f"Bearer {token}")[0] == 200
+            assert post(base, "/v1/listen", speech(0.3), key)[0] == 200
+            assert post(base, "/v1/listen", speech(0.3), f"Bearer {token}")[0] == 200
             assert post(base, "/v1/listen", b"x", f"Token {WRONG_KEY}")[0] == 401
             assert post(base, "/v1/listen", b"x", f"Bearer {token}x")[0] == 401
             assert post(base, "/v1/auth/grant", b"", f"Bearer {token}")[0] == 403
             assert post(base, "/v1/listen", b"not audio", key)[0] == 400
             callback = receiver.url.replace("http://", f"http://hook:{PASSWORD}@")
-            assert post(base, "/v1/listen?" + urlencode({"callback": callback}), tone(0.3), key)[0] == 200
+            assert post(base, "/v1/listen?" + urlencode({"callback": callback}), speech(0.3), key)[0] == 200
             delivery = receiver.wait_for(1)[0]
         finally:
             stop()

@@ -13,15 +13,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from openlisten.api.app import create_app
 from openlisten.api.replica_metrics import ReplicaMetrics
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
-from tests.api.test_routes import AUTH, KEY, tone
+from tests.api.test_routes import AUTH, KEY
+from tests.conftest import fake_engine, speech
 
 
 def app_with(**settings: object) -> TestClient:
     config = Settings(**({"api_keys": [KEY], "shutdown_grace_s": 1} | settings))  # type: ignore[arg-type]
-    fake = FakeRecognizer()
-    return TestClient(create_app(engine=Engine(config, recognizer_for=lambda spec: fake)))
+    return TestClient(create_app(engine=fake_engine(config)))
 
 
 def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
@@ -66,7 +64,7 @@ def test_draining_is_not_ready_and_refuses_new_requests() -> None:
         services = http.app.state.services  # type: ignore[attr-defined]
         http.portal.call(services.lifecycle.drain, 1.0)  # type: ignore[union-attr]
         assert http.get("/readyz").json()["status"] == "draining"
-        refused = http.post("/v1/listen", content=tone(), headers=AUTH)
+        refused = http.post("/v1/listen", content=speech(), headers=AUTH)
         assert refused.status_code == 503 and refused.json()["err_code"] == "SERVICE_UNAVAILABLE"
 
 
@@ -97,8 +95,8 @@ def test_drain_runs_hooks_and_cuts_off_what_overstays() -> None:
 
 def test_metrics_count_requests_errors_and_audio() -> None:
     with app_with() as http:
-        assert http.post("/v1/listen", content=tone(2.0), headers=AUTH).status_code == 200
-        assert http.post("/v1/listen", content=tone(), headers={"Authorization": "Token wrong"}).status_code == 401
+        assert http.post("/v1/listen", content=speech(2.0), headers=AUTH).status_code == 200
+        assert http.post("/v1/listen", content=speech(), headers={"Authorization": "Token wrong"}).status_code == 401
         assert http.get("/v1/models/nope", headers=AUTH).status_code == 404
         response = http.get("/metrics")
     assert response.headers["content-type"].startswith("text/plain")

@@ -1,4 +1,4 @@
-"""Routes in-process with the TestClient and a fake recognizer: the plumbing, not the model."""
+"""Routes in-process with the TestClient and a scripted decoder: the plumbing, not the model."""
 
 from __future__ import annotations
 
@@ -13,9 +13,7 @@ from fastapi.testclient import TestClient
 
 from openlisten.api.app import create_app
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
-from tests.conftest import wav_bytes
+from tests.conftest import fake_engine, speech, wav_bytes
 
 KEY = "unit-key"
 AUTH = {"Authorization": f"Token {KEY}"}
@@ -23,24 +21,13 @@ EXAMPLES = Path(__file__).resolve().parents[3] / "shared" / "spec" / "fixtures" 
 
 
 @pytest.fixture
-def recognizer() -> FakeRecognizer:
-    return FakeRecognizer("Hello, world.")
-
-
-@pytest.fixture
-def http(recognizer: FakeRecognizer) -> TestClient:
+def http() -> TestClient:
     settings = Settings(api_keys=[KEY], max_upload_bytes=1_000_000)
-    return TestClient(create_app(engine=Engine(settings, recognizer_for=lambda spec: recognizer)))
-
-
-def tone(seconds: float = 1.0, rate: int = 16000, channels: int = 1) -> bytes:
-    t = np.arange(int(seconds * rate)) / rate
-    samples = (0.3 * np.sin(2 * np.pi * 440 * t) * 32767).astype(np.int16)
-    return wav_bytes(np.repeat(samples[:, None], channels, axis=1), rate)
+    return TestClient(create_app(engine=fake_engine(settings)))
 
 
 def test_response_passes_the_sdks_strict_model(http: TestClient) -> None:
-    response = http.post("/v1/listen?model=nova-3&punctuate=true&tag=t1", content=tone(), headers=AUTH)
+    response = http.post("/v1/listen?model=nova-3&punctuate=true&tag=t1", content=speech(), headers=AUTH)
     assert response.status_code == 200
     body = response.json()
     ListenV1Response.model_validate(body, strict=False)
@@ -63,21 +50,21 @@ def test_same_keys_as_the_golden_minimal_response(http: TestClient) -> None:
 
 
 def test_multichannel_gives_one_entry_per_channel(http: TestClient) -> None:
-    body = http.post("/v1/listen?multichannel=true", content=tone(channels=3), headers=AUTH).json()
+    body = http.post("/v1/listen?multichannel=true", content=speech(channels=3), headers=AUTH).json()
     assert body["metadata"]["channels"] == 3
-    assert len(body["results"]["channels"]) == 3
+    assert [c["alternatives"][0]["transcript"] for c in body["results"]["channels"]] == ["hello world"] * 3
 
 
 def test_language_other_than_english_is_refused_for_an_english_model(http: TestClient) -> None:
-    response = http.post("/v1/listen?language=fr", content=tone(), headers=AUTH)
+    response = http.post("/v1/listen?language=fr", content=speech(), headers=AUTH)
     assert response.status_code == 400
     assert "English-only" in response.json()["err_msg"]
 
 
 def test_detect_language_reports_english(http: TestClient) -> None:
-    channel = http.post("/v1/listen?detect_language=true", content=tone(), headers=AUTH).json()["results"]["channels"][
-        0
-    ]
+    channel = http.post("/v1/listen?detect_language=true", content=speech(), headers=AUTH).json()["results"][
+        "channels"
+    ][0]
     assert channel["detected_language"] == "en" and channel["language_confidence"] == 1.0
 
 
@@ -96,7 +83,7 @@ def test_grant_then_bearer(http: TestClient) -> None:
     grant = http.post("/v1/auth/grant", json={"ttl_seconds": 60}, headers=AUTH)
     assert grant.status_code == 200 and grant.json()["expires_in"] == 60
     token = grant.json()["access_token"]
-    response = http.post("/v1/listen", content=tone(), headers={"Authorization": f"bearer {token}"})
+    response = http.post("/v1/listen", content=speech(), headers={"Authorization": f"bearer {token}"})
     assert response.status_code == 200
     assert http.post("/v1/auth/grant", json={"ttl_seconds": 0}, headers=AUTH).status_code == 400
     # A token cannot grant tokens (it would outlive itself): 403, Deepgram's permissions error (spec §6.1).
@@ -113,7 +100,7 @@ def test_unknown_route_and_method_use_the_error_shape(http: TestClient) -> None:
 def test_errors_after_errors_keep_serving(http: TestClient) -> None:
     for body in (b"", b"garbage" * 100, b"RIFF"):
         assert http.post("/v1/listen", content=body, headers=AUTH).status_code == 400
-    assert http.post("/v1/listen", content=tone(), headers=AUTH).status_code == 200
+    assert http.post("/v1/listen", content=speech(), headers=AUTH).status_code == 200
 
 
 def test_oversize_content_length_is_413(http: TestClient) -> None:
@@ -126,12 +113,12 @@ def test_openapi_schema_is_served(http: TestClient) -> None:
     assert "/v1/listen" in schema["paths"]
 
 
-def test_audio_longer_than_the_limit_is_413(recognizer: FakeRecognizer) -> None:
+def test_audio_longer_than_the_limit_is_413() -> None:
     settings = Settings(api_keys=[KEY], max_audio_duration_s=5)
-    http = TestClient(create_app(engine=Engine(settings, recognizer_for=lambda spec: recognizer)))
+    http = TestClient(create_app(engine=fake_engine(settings)))
     long_silence = wav_bytes(np.zeros(16000 * 6, np.int16), 16000)
     response = http.post("/v1/listen", content=long_silence, headers=AUTH)
     assert response.status_code == 413 and "5 s" in response.json()["err_msg"]
     raw = http.post("/v1/listen?encoding=linear16&sample_rate=8000", content=bytes(8000 * 2 * 6), headers=AUTH)
     assert raw.status_code == 413
-    assert http.post("/v1/listen", content=tone(4.0), headers=AUTH).status_code == 200
+    assert http.post("/v1/listen", content=speech(4.0), headers=AUTH).status_code == 200

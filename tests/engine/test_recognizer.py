@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from openlisten.api.app import create_app
 from openlisten.audio import decode_audio
 from openlisten.config import Settings
@@ -20,8 +18,8 @@ from tests.conftest import EVAL
 
 def test_a_recording_is_decoded_in_chunks_cut_at_pauses_in_order() -> None:
     samples = decode_audio((EVAL / "derived" / "long" / "pub_long_00.wav").read_bytes()).samples[0]
-    fake = FakePackedDecoder(" ".join(["word"] * 200))  # words over all of each chunk's loud audio
-    recognizer = ChunkedRecognizer(fake, Scheduler(), lambda: pytest.fail("a given language needs no detection"))
+    fake = FakePackedDecoder(" ".join(["word"] * 200), languages=())  # words over all of each chunk's loud audio
+    recognizer = ChunkedRecognizer(fake, Scheduler())
     recognition = recognizer.recognize(samples, RecognitionOptions(language="en", beam_size=3, hotwords="Chinese"))
     segments = list(recognition.segments)
     items = [item for run in fake.runs for item in run]
@@ -38,7 +36,7 @@ def test_recordings_and_live_streams_share_one_decoder_per_model(tmp_path: Path)
     engine = Engine(settings)
     spec = engine.models.resolve("nova-3")
     assert engine.decoder(spec) is engine.decoder(spec)
-    assert engine.recognizer(spec).decoder is engine.decoder(spec)  # type: ignore[attr-defined]
+    assert engine.recognizer(spec).decoder is engine.decoder(spec)
     app = create_app(engine=engine)
     assert app.state.live.engine is engine
     assert app.state.services.transcriber.engine is engine

@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
 from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
-from openlisten.engine.recognizer import Recognition, RecognitionOptions
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 from openlisten.errors import InvalidParameter
 from openlisten.features.language import choose_language
 from openlisten.options import ListenOptions
 from openlisten.transcriber import Transcriber
-from tests.conftest import wav_bytes
+from openlisten.transcript import Transcript
+from tests.conftest import fake_engine, speech
 
 PROBABILITIES = [("es", 0.6), ("en", 0.3), ("fr", 0.1)]
 
@@ -31,21 +29,11 @@ def test_nothing_allowed_matches() -> None:
     assert choose_language(PROBABILITIES, ["de"]) == ("de", 0.0)
 
 
-class MultilingualFake(FakeRecognizer):
-    """A fake multilingual model that hears Spanish, most of all."""
-
-    def language_probabilities(self, samples: np.ndarray) -> list[tuple[str, float]]:
-        return PROBABILITIES
-
-    def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
-        return super().recognize(samples, options)
-
-
-def transcribe(query: str, model: str = "small") -> tuple[Transcriber, MultilingualFake, object]:
-    fake = MultilingualFake("Hola mundo.")
-    transcriber = Transcriber(Engine(Settings(model=model), recognizer_for=lambda spec: fake))
-    audio = wav_bytes((np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), 16000)
-    return transcriber, fake, transcriber.transcribe(audio, ListenOptions.from_query(_items(query)))
+def transcribe(query: str, model: str = "small") -> tuple[FakePackedDecoder, Transcript]:
+    """`query` on a fake multilingual model that hears Spanish, most of all."""
+    fake = FakePackedDecoder("Hola mundo.", languages=PROBABILITIES)
+    transcriber = Transcriber(fake_engine(Settings(model=model), fake))
+    return fake, transcriber.transcribe(speech(), ListenOptions.from_query(_items(query)))
 
 
 def _items(query: str) -> list[tuple[str, str]]:
@@ -53,22 +41,23 @@ def _items(query: str) -> list[tuple[str, str]]:
 
 
 def test_multilingual_model_detects_and_decodes_in_that_language() -> None:
-    _, fake, transcript = transcribe("detect_language=true")
-    channel = transcript.results[0]  # type: ignore[attr-defined]
+    fake, transcript = transcribe("detect_language=true")
+    channel = transcript.results[0]
     assert (channel.detected_language, channel.language_confidence) == ("es", 0.6)
-    assert fake.calls[-1][1].language == "es"
+    assert fake.runs[-1][0].language == "es"
+    assert channel.transcript == "hola mundo"
 
 
 def test_detection_restricted_to_the_listed_languages() -> None:
-    _, fake, transcript = transcribe("detect_language=en&detect_language=fr")
-    assert transcript.results[0].detected_language == "en"  # type: ignore[attr-defined]
-    assert fake.calls[-1][1].language == "en"
+    fake, transcript = transcribe("detect_language=en&detect_language=fr")
+    assert transcript.results[0].detected_language == "en"
+    assert fake.runs[-1][0].language == "en"
 
 
 def test_english_only_model_reports_english() -> None:
-    _, fake, transcript = transcribe("detect_language=true", model="tiny.en")
-    assert transcript.results[0].detected_language == "en"  # type: ignore[attr-defined]
-    assert fake.calls[-1][1].language == "en"
+    fake, transcript = transcribe("detect_language=true", model="tiny.en")
+    assert transcript.results[0].detected_language == "en"
+    assert fake.runs[-1][0].language == "en"
 
 
 def test_a_language_whisper_does_not_know_is_refused() -> None:

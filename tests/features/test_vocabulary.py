@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from openlisten.config import Settings
-from openlisten.engine.engine import Engine
-from openlisten.engine.fake import FakeRecognizer
+from openlisten.engine.fake_packed_decoder import FakePackedDecoder
 from openlisten.features.vocabulary import hotwords
 from openlisten.options import ListenOptions
 from openlisten.transcriber import Transcriber
-from tests.conftest import wav_bytes
+from tests.conftest import fake_engine, speech
 
 
 def test_hotwords_from_keyterms_and_boosted_keywords() -> None:
@@ -19,9 +15,8 @@ def test_hotwords_from_keyterms_and_boosted_keywords() -> None:
 
 
 def test_transcriber_passes_hotwords() -> None:
-    fake = FakeRecognizer()
-    transcriber = Transcriber(Engine(Settings(), recognizer_for=lambda spec: fake))
-    audio = wav_bytes((np.sin(np.arange(16000) / 5) * 8000).astype(np.int16), 16000)
+    fake = FakePackedDecoder()
+    transcriber = Transcriber(fake_engine(decoder=fake))
     options = ListenOptions.from_query([("keyterm", "Quetzalcoatl"), ("keywords", "Systrom:2")])
-    transcriber.transcribe(audio, options)
-    assert fake.calls[-1][1].hotwords == "Quetzalcoatl Systrom"
+    transcriber.transcribe(speech(), options)
+    assert fake.runs[-1][0].hotwords == "Quetzalcoatl Systrom"
