@@ -32,7 +32,10 @@ def _engine_options(func: Any) -> Any:
         ),
         click.option("--device", type=click.Choice(["auto", "cpu", "cuda"]), help="Where the model runs."),
         click.option("--compute-type", help="CTranslate2 compute type (default: int8 on CPU, float16 on CUDA)."),
-        click.option("--threads", "cpu_threads", type=int, help="CPU threads for the model (0: all cores)."),
+        click.option(
+            "--threads", "cpu_threads", type=int, help="CPU threads per model call (0: cores shared by the workers)."
+        ),
+        click.option("--decode-workers", type=int, help="Model calls run at once (default 2)."),
         click.option("--beam-size", type=int, help="Beam width; 1 is greedy."),
         click.option("--decode-windows", type=int, help="Whisper windows per decoding round (4 on CPU, 16 on CUDA)."),
     ]

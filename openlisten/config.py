@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     compute_type: str = "auto"
     """CTranslate2 compute type; ``auto`` is int8 on the CPU and float16 on CUDA."""
     cpu_threads: int = Field(0, ge=0)
-    """Threads for the model on the CPU; 0 uses every core."""
+    """Threads for each model call on the CPU; 0 shares every core among the `decode_workers`."""
     beam_size: int = Field(5, ge=1, le=10)
     """Beam width for decoding; 1 is greedy (faster, slightly less accurate)."""
     live_beam_size: int = Field(5, ge=1, le=10)
@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     """The end-of-turn model of ``/v2/listen`` (Flux): a Smart Turn v3 ONNX file. None: the copy the
     ``pipecat-ai`` wheel ships (the ``flux`` extra)."""
 
+    decode_workers: int = Field(2, ge=1, le=8)
+    """Model calls run at once (scheduler workers, and CTranslate2 replicas of each model): a live final need
+    not wait for the round being decoded, and concurrent requests overlap. Measured on 2 CPU cores
+    (bench/live.py, bench/prerecorded.py), 2 workers of one thread each against 1 of two threads: 8 paused
+    streams' finals at p95 1.6 s against 2.3 s, 4 concurrent requests in 0.59 of their time one after
+    another against 0.96; on a GPU a second batch runs while the first one's steps leave it idle."""
     decode_windows: int | None = Field(None, ge=1, le=64)
     """Most Whisper windows one decoding round of recordings' chunks encodes and decodes as one batch (more
     is faster per chunk, and a live final arriving meanwhile waits for the whole round). None: 4 on the

@@ -39,7 +39,8 @@ class Engine:
     ) -> None:
         self.settings = settings or Settings()
         self.models = ModelManager(self.settings)
-        self.scheduler = Scheduler()
+        # A stand-in decoder (tests of the plumbing) runs its rounds one at a time, in a predictable order.
+        self.scheduler = Scheduler(workers=1 if decoder_for is not None else self.settings.decode_workers)
         self._decoder_for = decoder_for or self._packed_decoder
         self._stand_in = decoder_for is not None
         self._decoders: dict[str, Decoder] = {}

@@ -20,7 +20,14 @@ if TYPE_CHECKING:
     from openlisten.engine.speaker_encoder import SpeakerEncoder
     from openlisten.options import ListenOptions
 
-__all__ = ["DEEPGRAM_FAMILIES", "BUNDLED_MODEL", "ModelManager", "ModelSpec", "language_problem", "whisper_language"]
+__all__ = [
+    "BUNDLED_MODEL",
+    "DEEPGRAM_FAMILIES",
+    "ModelManager",
+    "ModelSpec",
+    "language_problem",
+    "whisper_language",
+]
 
 logger = logging.getLogger(__name__)
 
@@ -120,9 +127,21 @@ class ModelManager:
         path = _bundled_model_path() if source == BUNDLED_MODEL else source
         logger.info("loading model %s on %s (%s)", source, device, compute_type)
         try:
-            return WhisperModel(path, device=device, compute_type=compute_type, cpu_threads=self._settings.cpu_threads)
+            return WhisperModel(
+                path,
+                device=device,
+                compute_type=compute_type,
+                cpu_threads=self._cpu_threads(),
+                num_workers=self._settings.decode_workers,
+            )
         except (RuntimeError, ValueError, OSError) as exc:
             raise InternalError(f"could not load model {source!r}: {exc}") from exc
+
+    def _cpu_threads(self) -> int:
+        """Threads per model call: as set, or the cores shared among the workers (each call of CTranslate2's
+        replicas starts its own threads; more than the cores in all only makes them wait for each other)."""
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        return self._settings.cpu_threads or max(1, cores // self._settings.decode_workers)
 
 
 def _family(name: str) -> str | None:

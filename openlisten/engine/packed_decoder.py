@@ -162,8 +162,9 @@ class Decoder(BatchRunner[DecodeItem, DecodeResult], Protocol):
 class PackedDecoder:
     """Decodes `DecodeItem`s with a faster-whisper model, many per encoder window (a `BatchRunner`).
 
-    Use it only from the scheduler's worker thread: the model and its feature extractor are not shared
-    safely between threads.
+    Use it from the scheduler's workers: each decodes its own round on its own replica of the model
+    (CTranslate2's ``inter_threads``), and what the decoder keeps (tokenizers, the encoded silent window) is
+    the same whichever thread makes it first.
     """
 
     def __init__(

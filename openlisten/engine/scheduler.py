@@ -1,7 +1,9 @@
 """One scheduler in front of the model: every request's and every live session's model work runs here.
 
-The model already uses every core for one decode, so running two decodes at once only makes both slower
-(../shared/DESIGN.md). Work is therefore queued and run by one worker thread, most urgent first:
+Work is queued and run by `workers` threads (`Settings.decode_workers`, 2 by default), each taking the most
+urgent work next; CTranslate2 runs their calls at once, one replica of the model each, the cores shared among
+them. A live final then need not wait for a whole round to end, and on 2 CPU cores two rounds of one thread
+each decode more than one round of two threads (decoding steps are small; bench/live.py, bench/prerecorded.py):
 
 - **Priorities.** Live finals a ``Finalize`` waits for run first, then other live finals, then live interims,
   then prerecorded work (`expedite` moves a waiting job up to the first rank). Prerecorded jobs
@@ -15,14 +17,14 @@ The model already uses every core for one decode, so running two decodes at once
   paid for at once, and what follows (decoding) is short. Interims dropped after their encoder pass would
   waste it, and under load would starve the stream of the hypotheses its finals are confirmed from; a
   batch put back in line could be passed over again and again by newer urgent work. A final therefore
-  waits at most for the batch running when it came.
+  waits at most for the batch running when it came (with several workers, for the first of them to end).
 - **Coalescing.** An item submitted with a `coalesce_key` replaces the pending (not yet running) item with the
   same key and runner: the older one's future is cancelled and the newer one keeps the older one's place in
   line. A live stream uses this for its interim hypotheses, so at most one of them waits per stream and it
   carries the freshest audio.
-- **Exit.** The worker is a daemon thread, and a model call still running when the interpreter exits
+- **Exit.** Workers are daemon threads, and a model call still running when the interpreter exits
   aborts the process ("terminate called without an active exception"). At exit (or `close`) the
-  scheduler takes no more work, cancels what waits, and waits up to `EXIT_WAIT_S` for the running job.
+  scheduler takes no more work, cancels what waits, and waits up to `EXIT_WAIT_S` for the running jobs.
 """
 
 from __future__ import annotations
@@ -94,17 +96,24 @@ class _Job(Generic[T]):
 
 
 class Scheduler:
-    """Runs model work on one worker thread, most urgent first, batching and coalescing live items."""
+    """Runs model work on `workers` threads, most urgent first, batching and coalescing live items."""
 
-    def __init__(self, *, starvation_s: float = DEFAULT_STARVATION_S, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self,
+        *,
+        workers: int = 1,
+        starvation_s: float = DEFAULT_STARVATION_S,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self._pending: list[_Job[Any]] = []
         self._coalescing: dict[tuple[int, Hashable], _Job[Any]] = {}
         self._seq = itertools.count()
         self._cond = threading.Condition()
-        self._thread: threading.Thread | None = None
+        self._workers = workers
+        self._threads: list[threading.Thread] = []
         self._starvation_s = starvation_s
         self._clock = clock
-        self._running = False
+        self._running = 0  # jobs running now
         self._closed = False
         atexit.register(_close_at_exit, weakref.ref(self))
 
@@ -127,11 +136,11 @@ class Scheduler:
         return job.future
 
     def run(self, priority: Priority, fn: Callable[[], T]) -> T:
-        """Run `fn` on the worker and wait for it (for threads other than the worker)."""
+        """Run `fn` on a worker and wait for it (for threads other than the workers)."""
         return self.submit(priority, fn).result()
 
     def iterate(self, priority: Priority, items: Iterator[T]) -> Iterator[T]:
-        """Pull each item of a lazy iterator on the worker, one scheduled step per item."""
+        """Pull each item of a lazy iterator on a worker, one scheduled step per item."""
         done = object()
         while True:
             item = self.run(priority, lambda: next(items, done))
@@ -148,7 +157,7 @@ class Scheduler:
                     self._cond.notify()
 
     def close(self, timeout_s: float = EXIT_WAIT_S) -> None:
-        """Take no more work, cancel the waiting jobs, and wait up to `timeout_s` for the running one."""
+        """Take no more work, cancel the waiting jobs, and wait up to `timeout_s` for the running ones."""
         with self._cond:
             self._closed = True
             for job in self._pending:
@@ -156,7 +165,7 @@ class Scheduler:
             self._pending.clear()
             self._coalescing.clear()
             self._cond.notify_all()
-            self._cond.wait_for(lambda: not self._running, timeout_s)
+            self._cond.wait_for(lambda: self._running == 0, timeout_s)
 
     @property
     def depth(self) -> int:
@@ -187,9 +196,11 @@ class Scheduler:
 
     def _ensure_worker(self) -> None:
         with self._cond:
-            if self._thread is None:
-                self._thread = threading.Thread(target=self._work, name="openlisten-scheduler", daemon=True)
-                self._thread.start()
+            while len(self._threads) < self._workers:
+                name = f"openlisten-scheduler-{len(self._threads)}"
+                thread = threading.Thread(target=self._work, name=name, daemon=True)
+                self._threads.append(thread)
+                thread.start()
 
     def _work(self) -> None:
         while (jobs := self._take()) is not None:
@@ -201,7 +212,7 @@ class Scheduler:
                     _run_batch(runner, jobs)
             finally:
                 with self._cond:
-                    self._running = False
+                    self._running -= 1
                     self._cond.notify_all()
 
     def _take(self) -> list[_Job[Any]] | None:
@@ -222,7 +233,7 @@ class Scheduler:
                     self._forget(job)
                 running = [job for job in chosen if job.future.set_running_or_notify_cancel()]
                 if running:
-                    self._running = True
+                    self._running += 1
                     return running
 
     def _drop_cancelled(self) -> None:

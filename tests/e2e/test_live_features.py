@@ -16,7 +16,9 @@ from deepgram import DeepgramClient
 from deepgram.listen.v1.types import ListenV1Results
 from scipy.signal import resample_poly
 
+from openlisten.config import Settings
 from tests.conftest import VOICES, espeak_samples, words_of
+from tests.e2e.conftest import API_KEY, serve_in_thread
 from tests.e2e.test_features import LINES
 from tests.e2e.test_live import RATE, Heard, assert_well_ordered, linear16, pause, stream_sync
 
@@ -102,6 +104,41 @@ def test_streams_with_and_without_keyterms_at_once(client: DeepgramClient, speak
         assert_well_ordered(heard[name])
         words = words_of(" ".join(text for text, _ in spoken_finals(heard[name])))
         assert {"deploy", "service", "again"} <= set(words), (name, words)
+
+
+def test_two_decode_workers_serve_streams_and_a_recording_at_once(
+    sdk_client: Callable[..., DeepgramClient], speak: Callable[..., bytes]
+) -> None:
+    """``decode_workers=2`` (the default): two rounds run at once on two replicas of the model, results come
+    back in any order, and every stream and the recording still get their words."""
+    server, stop = serve_in_thread(Settings(api_keys=[API_KEY], decode_workers=2))
+    client = sdk_client(server=server)
+    pcm = said(speak("we deploy the service on kubernetes every night"), speak("the build is green again"))
+    heard: dict[str, Heard] = {}
+    recorded: list[str] = []
+
+    def run(name: str) -> None:
+        heard[name] = stream_sync(client, pcm, speed=2.0, interim_results=True)
+
+    def record() -> None:
+        audio = speak("we deploy the service on kubernetes every night")
+        response = client.listen.v1.media.transcribe_file(request=audio, model="nova-3")
+        recorded.append(response.results.channels[0].alternatives[0].transcript)  # type: ignore[union-attr]
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
+    threads.append(threading.Thread(target=record))
+    try:
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(120)
+    finally:
+        stop()
+    for name in ("first", "second"):
+        assert_well_ordered(heard[name])
+        words = words_of(" ".join(text for text, _ in spoken_finals(heard[name])))
+        assert {"deploy", "service", "again"} <= set(words), (name, words)
+    assert {"deploy", "service"} <= set(words_of(recorded[0])), recorded
 
 
 def conversation(voices: tuple[tuple[str, int], ...]) -> tuple[bytes, list[tuple[float, int]]]:

@@ -206,3 +206,19 @@ def test_close_waits_for_the_running_job_and_takes_no_more() -> None:
     assert gate.future.done() and gate.future.exception() is None
     assert waiting.cancelled()
     assert scheduler.submit(Priority.LIVE_FINAL, lambda: 2).cancelled()
+
+
+def test_several_workers_run_the_most_urgent_jobs_at_once() -> None:
+    """On a GPU two rounds run at once: each worker takes the most urgent job left."""
+    scheduler = Scheduler(workers=2)
+    first, second = Gate(scheduler), Gate(scheduler)  # both started: two jobs run at once
+    order: list[str] = []
+    later = scheduler.submit(Priority.PRERECORDED, lambda: order.append("prerecorded"))
+    urgent = scheduler.submit(Priority.LIVE_FINALIZE, lambda: order.append("finalize"))
+    first.release()
+    urgent.result(TIMEOUT)
+    later.result(TIMEOUT)
+    assert order == ["finalize", "prerecorded"]
+    threading.Timer(0.2, second.open.set).start()
+    scheduler.close(TIMEOUT)
+    assert second.future.done() and second.future.exception() is None
