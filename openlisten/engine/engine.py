@@ -47,7 +47,7 @@ class Engine:
         self._decoders_lock = threading.Lock()
 
     def decoder(self, spec: ModelSpec) -> Decoder:
-        """The one decoder of `spec`'s model (it loads the model on first use, on the scheduler's worker)."""
+        """The one decoder of `spec`'s model (it loads the model on first use, on a scheduler worker)."""
         with self._decoders_lock:
             decoder = self._decoders.get(spec.source)
             if decoder is None:

@@ -180,7 +180,7 @@ class PackedDecoder:
 
     @property
     def _model(self) -> WhisperModel:
-        """The model, loaded on first use (on the scheduler's worker, so nothing else waits for it)."""
+        """The model, loaded on first use (on a scheduler worker, so nothing else waits for it)."""
         if self._loaded is None:
             loaded = self._model_or_loader
             self._loaded = loaded() if callable(loaded) else loaded

@@ -77,7 +77,7 @@ class ChunkedRecognizer:
 
     def recognize(self, samples: np.ndarray, options: RecognitionOptions) -> Recognition:
         """Recognize mono float32 16 kHz `samples`: called from the request's own thread, never from the
-        scheduler's worker (the model work is scheduled here)."""
+        scheduler's workers (the model work is scheduled here)."""
         regions = self.scheduler.run(Priority.PRERECORDED, lambda: speech_regions(samples, CHUNK_S))
         language, probability = options.language, 1.0
         if language is None:

@@ -2,7 +2,7 @@
 its model work on the shared scheduler.
 
 The driver is the only code that touches a session, always from the event loop's thread: client frames
-come in through `feed_*`, model results come back from the scheduler's worker through
+come in through `feed_*`, model results come back from the scheduler's workers through
 ``loop.call_soon_threadsafe``, and `events()` yields what the client must be sent, calling the session's
 `advance` whenever its next deadline passes.
 """
