@@ -174,7 +174,7 @@ class Scheduler:
             return sum(1 for job in self._pending if not job.future.cancelled())
 
     def _enqueue(self, job: _Job[Any]) -> None:
-        self._ensure_worker()
+        self._ensure_workers()
         with self._cond:
             if self._closed:
                 job.future.cancel()
@@ -194,7 +194,7 @@ class Scheduler:
             job.seq, job.submitted = older.seq, older.submitted
         self._coalescing[key] = job
 
-    def _ensure_worker(self) -> None:
+    def _ensure_workers(self) -> None:
         with self._cond:
             while len(self._threads) < self._workers:
                 name = f"openlisten-scheduler-{len(self._threads)}"
