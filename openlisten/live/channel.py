@@ -5,8 +5,8 @@ time, so the same audio gives the same requests however it is cut into pieces.
 
 An utterance opens at a speech onset (with `PRE_ROLL_S` of audio before it) and closes at an endpoint:
 `endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. One final decode of the utterance (beam
-search) gives its words, with ``speech_final``: asked for ahead at the first silent frame after speech (an
-`_Ahead`, cancelled if speech comes back), or at the endpoint when the pause was not decoded ahead.
+search) gives its words, with ``speech_final``: asked for ahead at the first silent frame after speech
+(`AheadDecode`, cancelled if speech comes back), or at the endpoint when the pause was not decoded ahead.
 Meanwhile an interim decode is requested every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S`
 without ``interim_results``), greedy and coalesced under load; once the speech not yet final passes
 `CONFIRM_AFTER_S`, the words two successive hypotheses agree on, and the words one hypothesis heard well
@@ -33,6 +33,11 @@ While finals wait, interims go on for the audio after them, so a client that sen
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
 known, the voice of each turn is embedded (an `EmbedRequest`, model work like a decode), and the session's
 `SpeakerTracker` numbers them as the final goes out.
+
+The channel drives parts that each keep one kind of state, with their own tests: `Endpointer` (speech or
+silence, frame by frame), `AheadDecode`, `Stabilizer` (the words successive interims agree on), the queue of
+`FinalSlot`s, `FinalsContext` (the known words later decodes start from) and `ResultsWriter` (words into
+Results); `live.words` places and trims what a decode said.
 """
 
 from __future__ import annotations
@@ -40,19 +45,17 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
-from statistics import fmean
+from dataclasses import dataclass
 
 import numpy as np
 import numpy.typing as npt
 
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
-from openlisten.engine.types import Word, word_key
+from openlisten.engine.types import Word
 from openlisten.engine.vad import FRAME_SAMPLES, SpeechDetector
-from openlisten.features.diarize import SpeakerTurns
-from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
+from openlisten.live.ahead import Ahead, AheadDecode
 from openlisten.live.buffer import SampleBuffer
 from openlisten.live.context import FinalsContext
 from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
@@ -62,13 +65,13 @@ from openlisten.live.events import (
     EmbedRequest,
     Event,
     Expedite,
-    Results,
     SpeechStarted,
     UtteranceEnd,
 )
 from openlisten.live.finals import KNOWN, FinalSlot, FinalState, Utterance
+from openlisten.live.results import ResultsWriter, seconds
 from openlisten.live.stabilizer import Stabilizer, heard_whole
-from openlisten.transcript import TranscriptWord
+from openlisten.live.words import after_prefix, cut_between, not_before, shifted, text_of
 
 __all__ = ["Channel", "ChannelConfig"]
 
@@ -95,9 +98,6 @@ MAX_DECODE_S = 20.0
 #: there, most likely between two words (Whisper often drops a word cut in two, and the next decode may
 #: not say it either).
 CUT_SEARCH_S = 3.0
-#: Audio an utterance must have (since it began, or since its last decode asked ahead) before a pause in it
-#: has its final decoded ahead: at a pause that may end it, not at every gap between two words.
-AHEAD_AFTER_S = 1.0
 #: Silence after which the silent span so far is sent as an empty final, so finals keep tiling the stream.
 SILENCE_COMMIT_S = 5.0
 #: The last seconds of speech of the finals before an utterance, decoded again with it (with the pause
@@ -107,9 +107,6 @@ SILENCE_COMMIT_S = 5.0
 #: list went on: "9", then "6, 5, 4, 3, 2, 1" for "my social security number is 987…"). Each forced token
 #: costs a decoding step: an 18 s piece with 10 s of context took 1.06 s to decode, against 0.59 s with 2 s.
 CONTEXT_S = 2.0
-#: Most of the prefix's last words looked for said again at the start of a decode (the decoder's own
-#: `drop_repeats` removes longer runs).
-MAX_ECHO_WORDS = 2
 #: Speech in a final's audio after its last decoded word that has the final decoded on from there, with its
 #: words so far as prefix: Whisper sometimes ends its text early (at a sentence end, or skipping ahead), and
 #: the words after would be lost. (A word's own tail and the VAD's hangover are shorter; at 0.5 s, 16 streams
@@ -142,23 +139,6 @@ class ChannelConfig:
     language: str = "en"
 
 
-@dataclass
-class _Ahead:
-    """A final's decode asked for ahead, at a pause in `utterance`: if the utterance ends there (an endpoint,
-    or a ``Finalize``) with no speech after `end`, its final takes these words and waits for no decode."""
-
-    request_id: int
-    utterance: Utterance
-    #: The prefix version it was asked with: once another final's words are known, it is stale.
-    version: int
-    origin: int
-    end: int
-    samples: npt.NDArray[np.float32]
-    prefix: list[Word]
-    #: The decoded words, in stream time, once back.
-    words: list[Word] | None = None
-
-
 @dataclass(frozen=True)
 class _Interim:
     """An interim decode in flight."""
@@ -187,7 +167,7 @@ class Channel:
         emit: Callable[[Event], None],
     ) -> None:
         self.config = config
-        self.features = features
+        self._writer = ResultsWriter(config.index, config.total, features)
         self._detector = detector
         self._next_id = next_id
         self._emit = emit
@@ -203,15 +183,12 @@ class Channel:
         self._last_interim = 0
         self._applied = -1
         self._version = 0
-        self._last_word_end: float | None = None
         self._utterance_end_sent = False
-        self._sentence_open = False
         self._context = FinalsContext(
             max_decode=round(MAX_DECODE_S * SAMPLE_RATE), pre_roll=round(PRE_ROLL_S * SAMPLE_RATE)
         )
         self._speech_end = 0  # where the last speech frame ends
-        self._ahead: _Ahead | None = None
-        self._ahead_from = 0  # where the audio of the last decode asked ahead ended
+        self._ahead = AheadDecode()
         #: The speech probability of the last frames, with their first sample: where to cut a long utterance.
         self._recent: deque[tuple[float, int]] = deque(maxlen=round(CUT_SEARCH_S * SAMPLE_RATE / FRAME_SAMPLES))
 
@@ -273,22 +250,25 @@ class Channel:
     def configure(self, config: ChannelConfig, features: LiveFeatures) -> None:
         """New keyterms or formatting for what comes next."""
         self.config = config
-        self.features = features
+        self._writer.features = features
+
+    @property
+    def features(self) -> LiveFeatures:
+        """The word features of what comes next."""
+        return self._writer.features
 
     def deliver(self, request_id: int, result: DecodeResult | npt.NDArray[np.float32]) -> None:
         """The result of one of this channel's requests: a decode, or the voice embeddings of a final's turns."""
         if isinstance(result, DecodeResult):
             slot = next((slot for slot in self._slots if slot.request_id == request_id), None)
-            ahead = self._ahead
-            if slot is None and ahead is not None and ahead.request_id == request_id:
-                ahead.words = _shifted(result.words, ahead.origin)
+            if slot is None and self._ahead.deliver(request_id, result.words):
                 return
             if slot is None:
                 self._apply_interim(request_id, result)
                 return
             assert slot.prefix is not None
             echoes_before = slot.start if slot.heard is None else round(slot.heard[-1].end_s * SAMPLE_RATE)
-            if self._words_back(slot, _after_prefix(_shifted(result.words, slot.origin), slot.prefix, echoes_before)):
+            if self._words_back(slot, after_prefix(shifted(result.words, slot.origin), slot.prefix, echoes_before)):
                 self._request_next_final()
         else:
             slot = next((slot for slot in self._slots if slot.embed_id == request_id), None)
@@ -301,8 +281,7 @@ class Channel:
     def cancelled(self, request_id: int) -> None:
         """A decode request that will not run (coalesced into a newer one)."""
         self._interims.pop(request_id, None)
-        if self._ahead is not None and self._ahead.request_id == request_id:
-            self._ahead = None
+        self._ahead.cancelled(request_id)
 
     # Frames.
 
@@ -311,7 +290,7 @@ class Channel:
         speech = probability >= SILENCE_THRESHOLD
         if speech:
             self._speech_end = sample + FRAME_SAMPLES
-            self._drop_ahead()  # if any: the speaker went on, the utterance did not end at that pause
+            self._cancel(self._ahead.drop())  # the speaker went on: the utterance did not end at that pause
         event = self._endpointer.push(probability, sample)
         if isinstance(event, Onset) and self._utterance is None:
             self._open(event.sample, announce=True)
@@ -339,7 +318,7 @@ class Channel:
         self._last_interim = onset
         self._stabilizer.reset()
         if announce and self.config.vad_events:
-            self._emit(SpeechStarted(self.config.index, self.config.total, _seconds(onset)))
+            self._emit(SpeechStarted(self.config.index, self.config.total, seconds(onset)))
 
     def _close_utterance(
         self, utterance: Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
@@ -348,8 +327,7 @@ class Channel:
         self._cancel_interims()
         self._stabilizer.reset()
         self._request_final(utterance, end, speech_final=speech_final, from_finalize=from_finalize, silent=silent)
-        if self._ahead is not None and self._ahead.utterance is utterance:
-            self._drop_ahead()  # its final did not take it up
+        self._cancel(self._ahead.drop(utterance))  # its final did not take it up
 
     def _bound_utterance(self, now: int) -> None:
         """Keep the open utterance's own audio within `MAX_DECODE_S`: its confirmed words become context, or,
@@ -375,15 +353,16 @@ class Channel:
 
     def _check_utterance_end(self, now: int) -> None:
         gap_ms = self.config.utterance_end_ms
-        if gap_ms is None or self._last_word_end is None or self._utterance_end_sent or self._slots:
+        last_word_end = self._writer.last_word_end
+        if gap_ms is None or last_word_end is None or self._utterance_end_sent or self._slots:
             return
-        due = self._last_word_end + gap_ms / 1000
-        if _seconds(now) < due:
+        due = last_word_end + gap_ms / 1000
+        if seconds(now) < due:
             return
-        if self._utterance is not None and _seconds(self._utterance.onset) < due:
+        if self._utterance is not None and seconds(self._utterance.onset) < due:
             return  # speech resumed within the gap: its final will say whether it brought words
         self._utterance_end_sent = True
-        self._emit(UtteranceEnd(self.config.index, self.config.total, self._last_word_end))
+        self._emit(UtteranceEnd(self.config.index, self.config.total, last_word_end))
 
     # Requests.
 
@@ -418,7 +397,8 @@ class Channel:
             if slot.state is FinalState.DECODING:
                 return  # the finals after it wait for its words
             assert slot.utterance is not None
-            ahead = self._take_ahead(slot.utterance)
+            ahead, stale = self._ahead.take(slot.utterance, self._version, self._speech_end)
+            self._cancel(stale)
             if ahead is not None:
                 slot.utterance, slot.origin, slot.samples, slot.prefix = None, ahead.origin, ahead.samples, ahead.prefix
                 slot.request_id = ahead.request_id
@@ -426,49 +406,30 @@ class Channel:
                     slot.move(FinalState.DECODING)
                     self._emit(Expedite(ahead.request_id, urgent=slot.urgent))
                     return
-                if not self._words_back(slot, _after_prefix(ahead.words, ahead.prefix, slot.start)):
+                if not self._words_back(slot, after_prefix(ahead.words, ahead.prefix, slot.start)):
                     return
                 continue
             origin, prefix, item = self._item(slot.utterance, slot.end, final=True, context=True)
             slot.utterance, slot.origin, slot.samples, slot.prefix = None, origin, item.samples, prefix
             slot.request_id = self._next_id()
             slot.move(FinalState.DECODING)
-            request = DecodeRequest(slot.request_id, self.config.index, _seconds(origin), item, urgent=slot.urgent)
+            request = DecodeRequest(slot.request_id, self.config.index, seconds(origin), item, urgent=slot.urgent)
             self._emit(request)
             return
 
     def _maybe_decode_ahead(self, utterance: Utterance, end: int) -> None:
         """At the first silent frame after speech (`end`), ask for the utterance's final decode ahead: if this
         pause is its end, its final is known sooner (a ``Finalize`` sent at the pause waits less)."""
-        if self._ahead is not None or end - max(utterance.start, self._ahead_from) < AHEAD_AFTER_S * SAMPLE_RATE:
-            return
-        if not self._finals_known:
-            return  # its prefix is not known yet
+        if not self._ahead.due(utterance, end) or not self._finals_known:
+            return  # too soon after the last one, or its prefix is not known yet
         origin, prefix, item = self._item(utterance, end, final=True, context=True)
         request_id = self._next_id()
-        self._ahead = _Ahead(request_id, utterance, self._version, origin, end, item.samples, prefix)
-        self._ahead_from = end
-        self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item, ahead=True))
+        self._ahead.asked(Ahead(request_id, utterance, self._version, origin, end, item.samples, prefix))
+        self._emit(DecodeRequest(request_id, self.config.index, seconds(origin), item, ahead=True))
 
-    def _take_ahead(self, utterance: Utterance) -> _Ahead | None:
-        """The decode asked ahead for the final of `utterance`, if it still holds: the utterance ended at
-        its pause, no speech came after it, and no other final's words have changed the prefix since."""
-        ahead = self._ahead
-        if (
-            ahead is not None
-            and ahead.utterance is utterance
-            and ahead.version == self._version
-            and self._speech_end <= ahead.end
-        ):
-            self._ahead = None
-            return ahead
-        self._drop_ahead()
-        return None
-
-    def _drop_ahead(self) -> None:
-        ahead, self._ahead = self._ahead, None
-        if ahead is not None and ahead.words is None:
-            self._emit(CancelRequest(ahead.request_id))
+    def _cancel(self, request_id: int | None) -> None:
+        if request_id is not None:
+            self._emit(CancelRequest(request_id))
 
     def _expedite(self) -> None:
         """A ``Finalize`` waits for every final in line: their decodes go first."""
@@ -492,7 +453,7 @@ class Channel:
         request_id = self._next_id()
         self._interims[request_id] = _Interim(self._version, origin, now, item.samples, prefix, confirmable)
         self._last_interim = now
-        self._emit(DecodeRequest(request_id, self.config.index, _seconds(origin), item))
+        self._emit(DecodeRequest(request_id, self.config.index, seconds(origin), item))
 
     def _item(
         self, utterance: Utterance, end: int, *, final: bool, context: bool
@@ -510,7 +471,7 @@ class Channel:
     def _decode_item(self, samples: npt.NDArray[np.float32], prefix: Sequence[Word], *, final: bool) -> DecodeItem:
         return DecodeItem(
             samples=samples,
-            prefix=_text(prefix),
+            prefix=text_of(prefix),
             hotwords=self.config.hotwords,
             language=self.config.language,
             final=final,
@@ -537,16 +498,16 @@ class Channel:
         if interim is None or utterance is None or interim.version != self._version or request_id < self._applied:
             return
         self._applied = request_id
-        words = _after_prefix(_shifted(result.words, interim.origin), interim.prefix, self._committed)
+        words = after_prefix(shifted(result.words, interim.origin), interim.prefix, self._committed)
         agreed = 0
         if interim.confirmable and self._finals_known:
             # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
             # decoded whole, once, with beam search and all its audio (better words, and fewer finals).
             long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
-            speech_start = _seconds(max(self._committed, utterance.onset))
-            agreed = self._stabilizer.update(words, _seconds(interim.end) if long_enough else 0.0, speech_start)
+            speech_start = seconds(max(self._committed, utterance.onset))
+            agreed = self._stabilizer.update(words, seconds(interim.end) if long_enough else 0.0, speech_start)
         if agreed:
-            cut = _cut(words, agreed, self._committed, interim.end)
+            cut = cut_between(words, agreed, self._committed, interim.end)
             slot = FinalSlot(self._committed, cut, speech_final=False, from_finalize=False, origin=interim.origin)
             self._slots.append(slot)
             self._decoded(slot, words[:agreed], interim.samples)
@@ -556,9 +517,7 @@ class Channel:
             self._stabilizer.remember(words[agreed:])  # the rest is the last hypothesis
             self._send_ready_finals()
         if self.config.interim_results and words[agreed:]:
-            self._send(
-                self._committed, interim.end, words[agreed:], is_final=False, speech_final=False, from_finalize=False
-            )
+            self._emit(self._writer.write(self._committed, interim.end, words[agreed:], is_final=False))
 
     def _words_back(self, slot: FinalSlot, words: list[Word]) -> bool:
         """A final's decode came back with `words` (after its prefix): True when the final's words are known;
@@ -594,12 +553,13 @@ class Channel:
         slot.request_id = self._next_id()
         slot.move(FinalState.DECODING)
         item = self._decode_item(slot.samples, slot.prefix, final=True)
-        self._emit(DecodeRequest(slot.request_id, self.config.index, _seconds(slot.origin), item, urgent=slot.urgent))
+        self._emit(DecodeRequest(slot.request_id, self.config.index, seconds(slot.origin), item, urgent=slot.urgent))
 
     def _decoded(self, slot: FinalSlot, words: list[Word], samples: npt.NDArray[np.float32] | None) -> None:
         """A final's words (in stream time) are known: they are context from now on, and with ``diarize``
         their speakers' voices are to be embedded."""
-        slot.words = words = _not_before_speech(words, slot.speech_start)
+        # The alignment stretches a first word back over the silence before its speech.
+        slot.words = words = not_before(words, slot.speech_start, slot.speech_start / SAMPLE_RATE - PRE_ROLL_S)
         slot.samples = slot.prefix = None
         if samples is not None:
             slot.turns = self.features.speaker_turns(words, samples, slot.origin / SAMPLE_RATE)
@@ -627,125 +587,21 @@ class Channel:
         while self._slots and self._slots[0].state is FinalState.READY:
             slot = self._slots.popleft()
             assert slot.words is not None
-            self._send(
-                slot.start,
-                slot.end,
-                slot.words,
-                is_final=True,
-                speech_final=slot.speech_final,
-                from_finalize=slot.from_finalize,
-                speakers=_speakers(slot),
-            )
+            self._send_final(slot)
         if not self._slots:
             self._check_utterance_end(self._framed)
 
-    def _send(
-        self,
-        start: int,
-        end: int,
-        words: Sequence[Word],
-        *,
-        is_final: bool,
-        speech_final: bool,
-        from_finalize: bool,
-        speakers: tuple[SpeakerTurns, npt.NDArray[np.float32]] | None = None,
-    ) -> None:
-        start_s, end_s = _seconds(start), _seconds(end)
-        words = [_clamped(w, start_s, end_s) for w in words]
-        formatted = self._format(words, final=is_final)
-        if speakers is not None:
-            formatted = self.features.speakers(formatted, *speakers)
-        self._emit(
-            Results(
-                channel=self.config.index,
-                channels=self.config.total,
-                start_s=start_s,
-                duration_s=round(end_s - start_s, 3),
-                is_final=is_final,
-                speech_final=speech_final,
-                from_finalize=from_finalize,
-                words=tuple(formatted),
-                transcript=join_transcript(formatted, self.features.format),
-                confidence=round(fmean(w.confidence for w in formatted), 4) if formatted else 0.0,
-                search=self.features.search(formatted) if is_final else None,
-            )
+    def _send_final(self, slot: FinalSlot) -> None:
+        assert slot.words is not None
+        results = self._writer.write(
+            slot.start,
+            slot.end,
+            slot.words,
+            is_final=True,
+            speech_final=slot.speech_final,
+            from_finalize=slot.from_finalize,
+            speakers=slot.speakers,
         )
-        if is_final and formatted:
-            self._last_word_end = formatted[-1].end_s
+        if results.words:
             self._utterance_end_sent = False
-            self._sentence_open = not _ends_sentence(formatted[-1].punctuated_word)
-
-    def _format(self, words: list[Word], *, final: bool) -> list[TranscriptWord]:
-        """Transcript words (formatted, replaced, filtered, redacted); the first is not capitalized when it
-        continues a sentence of an earlier final."""
-        formatted = self.features.words(words, final=final)
-        if self._sentence_open and formatted and words and words[0].text[:1].islower():
-            first = formatted[0]
-            lowered = first.punctuated_word[:1].lower() + first.punctuated_word[1:]
-            formatted[0] = replace(first, punctuated_word=lowered)
-        return formatted
-
-
-def _speakers(slot: FinalSlot) -> tuple[SpeakerTurns, npt.NDArray[np.float32]] | None:
-    """A ready final's speaker turns and their voices (``diarize``)."""
-    if slot.turns is None:
-        return None
-    assert slot.embeddings is not None
-    return slot.turns, slot.embeddings
-
-
-def _seconds(sample: int) -> float:
-    return round(sample / SAMPLE_RATE, 3)
-
-
-def _text(words: Sequence[Word]) -> str:
-    return " ".join(word.text for word in words)
-
-
-def _shifted(words: Sequence[Word], origin: int) -> list[Word]:
-    """Words timed from `origin` (a stream sample), timed from the start of the stream."""
-    offset = origin / SAMPLE_RATE
-    return [replace(w, start_s=round(w.start_s + offset, 3), end_s=round(w.end_s + offset, 3)) for w in words]
-
-
-def _after_prefix(words: list[Word], prefix: Sequence[Word], start: int) -> list[Word]:
-    """The words a decode said after its prefix, less the prefix's last words said again before `start`.
-
-    Whatever the decoder says after a forced prefix is new, wherever its word times fall, except an echo:
-    the prefix's last word or two said once more, in the audio they were already final for. (The decoder's
-    `drop_repeats` removes a longer run said again; a short one only its time tells from a speaker who
-    really said it twice.)
-    """
-    start_s = start / SAMPLE_RATE
-    for size in range(min(len(words), len(prefix), MAX_ECHO_WORDS), 0, -1):
-        echo = words[:size]
-        said_again = [word_key(w.text) for w in echo] == [word_key(w.text) for w in prefix[-size:]]
-        if said_again and echo[-1].start_s < start_s:
-            return words[size:]
-    return words
-
-
-def _not_before_speech(words: list[Word], speech_start: int) -> list[Word]:
-    """`words`, none of those that run into the speech starting at `speech_start` starting more than
-    `PRE_ROLL_S` before it: the alignment stretches a first word back over the silence before it."""
-    earliest_s = speech_start / SAMPLE_RATE - PRE_ROLL_S
-    stretched = [w.start_s < earliest_s and w.end_s * SAMPLE_RATE > speech_start for w in words]
-    return [replace(w, start_s=round(earliest_s, 3)) if s else w for w, s in zip(words, stretched, strict=True)]
-
-
-def _clamped(word: Word, start_s: float, end_s: float) -> Word:
-    """A word kept inside its Results' span."""
-    start = min(max(word.start_s, start_s), end_s)
-    return replace(word, start_s=start, end_s=min(max(word.end_s, start), end_s))
-
-
-def _cut(words: Sequence[Word], agreed: int, committed: int, end: int) -> int:
-    """The sample between the last confirmed word and the next one."""
-    last = words[agreed - 1].end_s
-    following = words[agreed].start_s if agreed < len(words) else last
-    cut_s = (last + following) / 2 if following > last else last
-    return min(max(round(cut_s * SAMPLE_RATE), committed), end)
-
-
-def _ends_sentence(text: str) -> bool:
-    return text.rstrip("\"')]}»”’").endswith((".", "?", "!"))
+        self._emit(results)

@@ -95,6 +95,14 @@ class FinalSlot:
     embeddings: npt.NDArray[np.float32] | None = None
     state: FinalState = FinalState.WAITING
 
+    @property
+    def speakers(self) -> tuple[SpeakerTurns, npt.NDArray[np.float32]] | None:
+        """With ``diarize``, once `READY`: its speaker turns and their voices."""
+        if self.turns is None:
+            return None
+        assert self.embeddings is not None
+        return self.turns, self.embeddings
+
     def move(self, state: FinalState) -> None:
         """Go to `state`, by one of the `MOVES` from the state it is in."""
         if state not in MOVES[self.state]:
