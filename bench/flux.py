@@ -10,7 +10,9 @@ CloseStream.
 Measured on each true end of a turn (the end of its last word):
 
 - end of speech → ``EndOfTurn``: arrival of the EndOfTurn whose last word is the turn's last minus the
-  moment that audio was sent; → ``EagerEndOfTurn`` likewise;
+  moment that audio was sent; → ``EagerEndOfTurn`` likewise; and → ``EndOfTurn`` at the turns that end a
+  sentence (their clip's text ends in ".", "?" or "!"): many clips of read speech stop mid-sentence ("…in
+  the Exhibition"), where a listener, and a turn model, rightly waits longer;
 - hesitation ends: turns ended at an inserted hesitation (the speaker was only thinking), per hesitation;
 - inner ends: turns ended inside a clip at its own pauses, per turn (in read speech these are often the
   ends of sentences, where ending the turn is no mistake: both are shown, for both detectors);
@@ -65,6 +67,10 @@ class Turn:
     end_s: float
     text: str
     hesitation: tuple[float, float] | None = None
+
+    @property
+    def ends_sentence(self) -> bool:
+        return self.text.rstrip().endswith((".", "?", "!"))
 
 
 @dataclass
@@ -142,6 +148,8 @@ async def stream(client: AsyncDeepgramClient, record: Record, delay_s: float) ->
 @dataclass
 class Outcome:
     eot: list[float] = field(default_factory=list)
+    #: The same, at the turns that end a sentence.
+    eot_sentence: list[float] = field(default_factory=list)
     eager: list[float] = field(default_factory=list)
     #: Turns ended at an inserted hesitation (the speaker was only thinking), and hesitations in all.
     hesitation_ends: int = 0
@@ -187,6 +195,8 @@ def tally(outcome: Outcome, turns: list[Turn], ends: list[tuple[float, float]]) 
         elif index not in ended:
             ended.add(index)
             outcome.eot.append(arrival - turns[index].end_s)
+            if turns[index].ends_sentence:
+                outcome.eot_sentence.append(arrival - turns[index].end_s)
     outcome.turns += len(turns)
     outcome.hesitations += sum(1 for turn in turns if turn.hesitation)
     outcome.missed += len(turns) - len(ended)
@@ -239,10 +249,11 @@ def silence_timer(conversation: Conversation) -> Outcome:
 
 def row(outcome: Outcome, resumed: str = "-", wer: str = "-") -> str:
     eot = f"{percentile(outcome.eot, 50):.2f}/{percentile(outcome.eot, 95):.2f}"
+    sentence = f"{percentile(outcome.eot_sentence, 50):.2f}/{percentile(outcome.eot_sentence, 95):.2f}"
     eager = f"{percentile(outcome.eager, 50):.2f}/{percentile(outcome.eager, 95):.2f}" if outcome.eager else "-"
     hesitations = f"{outcome.hesitation_ends}/{outcome.hesitations}"
     return (
-        f"{eot:>22} {eager:>18} {hesitations:>15} {outcome.inner_ends / outcome.turns:>15.2f}"
+        f"{eot:>22} {sentence:>18} {eager:>18} {hesitations:>15} {outcome.inner_ends / outcome.turns:>15.2f}"
         f" {outcome.missed / outcome.turns:>7.2f} {resumed:>13} {wer:>15}"
     )
 
@@ -274,6 +285,7 @@ def main() -> None:
     for conv in conversations[: max(levels)]:
         timed = silence_timer(conv)
         baseline.eot += timed.eot
+        baseline.eot_sentence += timed.eot_sentence
         baseline.hesitation_ends += timed.hesitation_ends
         baseline.hesitations += timed.hesitations
         baseline.inner_ends += timed.inner_ends
@@ -286,8 +298,8 @@ def main() -> None:
         process = start_server(port, max(levels))
         url = f"http://127.0.0.1:{port}"
     print(
-        f"{'N':>12} {'eos→EndOfTurn p50/p95':>22} {'eos→Eager p50/p95':>18} {'hesitation ends':>15}"
-        f" {'inner ends/turn':>15} {'missed':>7} {'resumed/eager':>13} {'WER mean/worst':>15}",
+        f"{'N':>12} {'eos→EndOfTurn p50/p95':>22} {'at sentence ends':>18} {'eos→Eager p50/p95':>18}"
+        f" {'hesitation ends':>15} {'inner ends/turn':>15} {'missed':>7} {'resumed/eager':>13} {'WER mean/worst':>15}",
         flush=True,
     )
     print(f"{'700 ms timer':>12} {row(baseline)}   (baseline, the same audio)", flush=True)
