@@ -241,7 +241,9 @@ class Channel:
             self._close_utterance(utterance, end, speech_final=False, from_finalize=from_finalize)
             if not closing and self._endpointer.state is SpeechState.SPEECH:
                 self._open(end, announce=False)  # the speaker goes on: a new utterance starts here
-        elif end > self._committed:
+        elif end > self._committed or from_finalize:
+            # The silence since the last final; with nothing since, a Finalize still has its answer (empty, as
+            # Deepgram's when the words went out before it: Pipecat waits for one), after the finals in line.
             self._add_empty(FinalSlot(self._committed, end, speech_final=False, from_finalize=from_finalize))
         if from_finalize:
             self._expedite()

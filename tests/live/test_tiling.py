@@ -103,15 +103,18 @@ def test_finals_tile_the_stream_and_say_every_word_once(
     recognizer = Timeline(speech)
     script = Unruly(session("interim_results=true" if interim_results else ""), recognizer)
     audio = audio_for(speech, total)
+    finalized = 0
     for k, offset in enumerate(range(0, len(audio), PIECE_BYTES)):
         script.feed(audio[offset : offset + PIECE_BYTES])
         step = steps[min(k, len(steps) - 1)]
         if step.finalize:
             script.control(Finalize())
+            finalized += 1
         script.step(step)
     script.control(CloseStream()).answer()
 
     finals = [e for e in script.said() if isinstance(e, Results) and e.is_final]
+    assert sum(final.from_finalize for final in finals) == finalized  # each Finalize answered once
     # Tiling: each final starts where the previous one ended, from 0 to the end of the audio.
     position = 0.0
     for final in finals:
