@@ -35,9 +35,9 @@ known, the voice of each turn is embedded (an `EmbedRequest`, model work like a 
 `SpeakerTracker` numbers them as the final goes out.
 
 The channel drives parts that each keep one kind of state, with their own tests: `Endpointer` (speech or
-silence, frame by frame), `AheadDecode`, `Stabilizer` (the words successive interims agree on), the queue of
-`FinalSlot`s, `FinalsContext` (the known words later decodes start from) and `ResultsWriter` (words into
-Results); `live.words` places and trims what a decode said.
+silence, frame by frame), `InterimDecodes` (in flight and due), `AheadDecode`, `Stabilizer` (the words
+successive interims agree on), the queue of `FinalSlot`s, `FinalsContext` (the known words later decodes
+start from) and `ResultsWriter` (words into Results); `live.words` places and trims what a decode said.
 """
 
 from __future__ import annotations
@@ -69,6 +69,7 @@ from openlisten.live.events import (
     UtteranceEnd,
 )
 from openlisten.live.finals import KNOWN, FinalSlot, FinalState, Utterance
+from openlisten.live.interims import Interim, InterimDecodes
 from openlisten.live.results import ResultsWriter, seconds
 from openlisten.live.stabilizer import Stabilizer, heard_whole
 from openlisten.live.words import after_prefix, cut_between, not_before, shifted, text_of
@@ -139,22 +140,6 @@ class ChannelConfig:
     language: str = "en"
 
 
-@dataclass(frozen=True)
-class _Interim:
-    """An interim decode in flight."""
-
-    #: The prefix version it was asked with; a result for an older one is stale.
-    version: int
-    origin: int
-    end: int
-    #: The decoded audio, from `origin`.
-    samples: npt.NDArray[np.float32]
-    #: The words forced as the decoder's prefix.
-    prefix: list[Word]
-    #: Asked with every earlier final's words as prefix: its words may become final (else only shown).
-    confirmable: bool
-
-
 class Channel:
     """The live transcription of one channel (or of the mix, without ``multichannel``)."""
 
@@ -179,9 +164,7 @@ class Channel:
         self._committed = 0  # where the last final (sent or in line) ends
         self._utterance: Utterance | None = None
         self._slots: deque[FinalSlot] = deque()
-        self._interims: dict[int, _Interim] = {}
-        self._last_interim = 0
-        self._applied = -1
+        self._interims = InterimDecodes()
         self._version = 0
         self._utterance_end_sent = False
         self._context = FinalsContext(
@@ -282,7 +265,7 @@ class Channel:
 
     def cancelled(self, request_id: int) -> None:
         """A decode request that will not run (coalesced into a newer one)."""
-        self._interims.pop(request_id, None)
+        self._interims.cancelled(request_id)
         self._ahead.cancelled(request_id)
 
     # Frames.
@@ -317,7 +300,7 @@ class Channel:
     def _open(self, onset: int, *, announce: bool) -> None:
         start = max(self._committed, onset - int(PRE_ROLL_S * SAMPLE_RATE), self._audio.start)
         self._utterance = Utterance(start, onset)
-        self._last_interim = onset
+        self._interims.restart(onset)
         self._stabilizer.reset()
         if announce and self.config.vad_events:
             self._emit(SpeechStarted(self.config.index, self.config.total, seconds(onset)))
@@ -326,7 +309,7 @@ class Channel:
         self, utterance: Utterance, end: int, *, speech_final: bool, from_finalize: bool, silent: bool = False
     ) -> None:
         self._utterance = None
-        self._cancel_interims()
+        self._cancel(*self._interims.cancel())
         self._stabilizer.reset()
         self._request_final(utterance, end, speech_final=speech_final, from_finalize=from_finalize, silent=silent)
         self._cancel(self._ahead.drop(utterance))  # its final did not take it up
@@ -429,9 +412,10 @@ class Channel:
         self._ahead.asked(Ahead(request_id, utterance, self._version, origin, end, item.samples, prefix))
         self._emit(DecodeRequest(request_id, self.config.index, seconds(origin), item, ahead=True))
 
-    def _cancel(self, request_id: int | None) -> None:
-        if request_id is not None:
-            self._emit(CancelRequest(request_id))
+    def _cancel(self, *request_ids: int | None) -> None:
+        for request_id in request_ids:
+            if request_id is not None:
+                self._emit(CancelRequest(request_id))
 
     def _expedite(self) -> None:
         """A ``Finalize`` waits for every final in line: their decodes go first."""
@@ -443,7 +427,7 @@ class Channel:
 
     def _maybe_request_interim(self, now: int) -> None:
         interval = INTERIM_INTERVAL_S if self.config.interim_results else STABILIZE_INTERVAL_S
-        if now - self._last_interim < interval * SAMPLE_RATE:
+        if not self._interims.due(now, interval):
             return
         utterance = self._utterance
         assert utterance is not None
@@ -453,8 +437,7 @@ class Channel:
             return
         origin, prefix, item = self._item(utterance, now, final=False, context=confirmable)
         request_id = self._next_id()
-        self._interims[request_id] = _Interim(self._version, origin, now, item.samples, prefix, confirmable)
-        self._last_interim = now
+        self._interims.asked(request_id, Interim(self._version, origin, now, item.samples, prefix, confirmable))
         self._emit(DecodeRequest(request_id, self.config.index, seconds(origin), item))
 
     def _item(
@@ -479,27 +462,19 @@ class Channel:
             final=final,
         )
 
-    def _cancel_interims(self) -> None:
-        for request_id in self._interims:
-            self._emit(CancelRequest(request_id))
-        self._interims.clear()
-
     def _new_prefix(self) -> None:
         """The prefix changed: hypotheses in flight are stale; ask again at the next frame."""
         self._version += 1
         self._stabilizer.reset()
-        if self._interims:
-            self._cancel_interims()
-            self._last_interim = -(1 << 62)  # due at once
+        self._cancel(*self._interims.stale())
 
     # Results.
 
     def _apply_interim(self, request_id: int, result: DecodeResult) -> None:
-        interim = self._interims.pop(request_id, None)
+        interim = self._interims.result(request_id, self._version)
         utterance = self._utterance
-        if interim is None or utterance is None or interim.version != self._version or request_id < self._applied:
+        if interim is None or utterance is None:
             return
-        self._applied = request_id
         words = after_prefix(shifted(result.words, interim.origin), interim.prefix, self._committed)
         agreed = 0
         if interim.confirmable and self._finals_known:
