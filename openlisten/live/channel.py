@@ -27,7 +27,9 @@ meanwhile (without that prefix) is shown, never confirmed. Under load, decodes c
 dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends its text early,
 at a sentence end with speech left: a final whose speech goes on `UNHEARD_S` after its last word is decoded on
 from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one whose decode skipped the start of its
-speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`).
+speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`). Each ``Finalize`` is answered by one
+final with ``from_finalize``: the one it closes, or, with no audio since the last final, an empty one after
+the finals in line.
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
