@@ -29,7 +29,8 @@ at a sentence end with speech left: a final whose speech goes on `UNHEARD_S` aft
 from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one whose decode skipped the start of its
 speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`). Each ``Finalize`` is answered by one
 final with ``from_finalize``: the one it closes, or, with no audio since the last final, an empty one after
-the finals in line.
+the finals in line (Finalizes with no audio between them, one answer: a client sending nothing else piles
+up nothing).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -188,6 +189,11 @@ class Channel:
         return bool(self._slots)
 
     @property
+    def finals_in_line(self) -> int:
+        """Finals not sent yet: what a client sending Finalize after every few samples piles up."""
+        return len(self._slots)
+
+    @property
     def _finals_known(self) -> bool:
         """Whether the words of every final in line are known: the prefix of a decode after them is."""
         return all(slot.state in KNOWN for slot in self._slots)
@@ -221,6 +227,8 @@ class Channel:
     def flush(self, *, from_finalize: bool, closing: bool = False) -> None:
         """Finalize everything received so far (Finalize, or the end of the stream)."""
         end = self._audio.end
+        if from_finalize and end == self._committed and self._slots and self._slots[-1].from_finalize:
+            return  # no audio since the last Finalize, whose answer is still in line: it answers this one too
         utterance = self._utterance
         if utterance is not None:
             self._close_utterance(utterance, end, speech_final=False, from_finalize=from_finalize)

@@ -19,10 +19,10 @@ Connection states and what moves between them (spec/listen-v1.md §5.3, §5.6)::
     any      model failure                       CLOSED    Close(1011, "NET-0000: …")
     any      the client went away                CLOSED    (nothing: there is no one to tell)
 
-A client may send audio faster than it can be decoded. While more than `MAX_BACKLOG_S` of it waits, the
-session is `backlogged`: its driver reads no more frames until decodes come back (TCP then slows the
-client), and the idle timer does not run. Sample rates and the audio one message may carry are bounded
-by the stream decoder (`AudioLimits`), before anything is resampled.
+A client may send audio faster than it can be decoded. While more than `MAX_BACKLOG_S` of it waits (or more
+than `MAX_FINALS_IN_LINE` finals), the session is `backlogged`: its driver reads no more frames until decodes
+come back (TCP then slows the client), and the idle timer does not run. Sample rates and the audio one
+message may carry are bounded by the stream decoder (`AudioLimits`), before anything is resampled.
 """
 
 from __future__ import annotations
@@ -82,6 +82,10 @@ _FEATURES = frozenset({"punctuate", "smart_format", "numerals", "filler_words", 
 #: (`backlogged`): a client sending faster than real time is slowed down by TCP, and loses nothing. Past
 #: the decodes' own reach (`MAX_DECODE_S` of context), about a minute of audio waits.
 MAX_BACKLOG_S = 90.0
+#: Finals a channel may have in line (waiting for their decodes) before the driver stops reading the client's
+#: frames, as for `MAX_BACKLOG_S`: each pause or ``Finalize`` adds one, and a busy server decodes a few a
+#: second, so only a client sending ``Finalize`` after every few samples reaches it.
+MAX_FINALS_IN_LINE = 100
 #: Most keyterm words a Configure may set (Deepgram's limit is 500 tokens).
 _MAX_KEYTERM_WORDS = 200
 
@@ -146,9 +150,12 @@ class LiveSession:
 
     @property
     def backlogged(self) -> bool:
-        """Whether more audio is waiting for decodes than `MAX_BACKLOG_S`: read no more frames until it is not."""
+        """Whether more audio is waiting for decodes than `MAX_BACKLOG_S`, or more finals than
+        `MAX_FINALS_IN_LINE`: read no more frames until it is not."""
         limit = int(MAX_BACKLOG_S * SAMPLE_RATE)
-        return self.state is SessionState.OPEN and any(c.backlog_samples > limit for c in self._channels)
+        return self.state is SessionState.OPEN and any(
+            c.backlog_samples > limit or c.finals_in_line > MAX_FINALS_IN_LINE for c in self._channels
+        )
 
     # Input.
 

@@ -219,6 +219,18 @@ def test_finalize_just_as_an_endpoint_closed_the_audio_is_answered_after_that_en
     ]
 
 
+def test_finalizes_with_no_audio_between_them_share_one_answer() -> None:
+    """A client that sends only Finalize while a final is being decoded piles nothing up."""
+    script = Script(session(), Timeline([(0.0, 1.5)]))
+    script.feed(pcm16(tone(1.5))).control(Finalize())
+    for _ in range(1000):
+        script.control(Finalize())
+    script.answer()
+    assert brief(script.said()) == [("final", 0.0, 1.5, "w0 w1 w2 w3 w4", "from_finalize")]
+    script.control(Finalize()).control(Finalize())  # nothing in line: each is answered at once
+    assert brief(script.said())[1:] == [("final", 1.5, 0.0, "", "from_finalize")] * 2
+
+
 def test_finalize_of_one_channel_only() -> None:
     script = Script(session("multichannel=true&channels=2"), Timeline([(0.0, 1.0)]))
     stereo = np.stack([tone(1.0), tone(1.0)], axis=1).reshape(-1)
@@ -513,6 +525,18 @@ def test_finalize_at_the_end_of_speech_decodes_no_silent_tail() -> None:
     assert [f.transcript for f in finals] == ["w0 w1 w2 w3", ""]
     assert finals[0].from_finalize and finals[1].speech_final
     assert len([r for r in script.requests if r.final]) == 1
+
+
+def test_finalize_after_every_few_samples_holds_the_client_back_too() -> None:
+    """Each Finalize after new audio puts a final in line: past `MAX_FINALS_IN_LINE` the session is
+    backlogged (its driver reads no more frames, text ones included) until their decodes come back."""
+    script = Script(session(), Timeline([(0.0, 2.0)]))
+    script.feed(pcm16(tone(1.0)))
+    for _ in range(session_module.MAX_FINALS_IN_LINE + 1):
+        script.feed(pcm16(tone(0.001))).control(Finalize())
+    assert script.session.backlogged
+    script.answer()
+    assert not script.session.backlogged
 
 
 def test_a_backlog_past_the_limit_holds_the_client_back_and_drains() -> None:
