@@ -6,13 +6,14 @@ final takes those words, or waits for that decode already under way, instead of 
 words are known sooner. Speech after the pause, or another final's words changing the decode's prefix,
 makes it useless: it is dropped, and cancelled if still in flight. At most one is held at a time::
 
-    state     input                                   → next      and
-    NONE      a pause, `AHEAD_AFTER_S` since the last    ASKED
-    ASKED     its words back                            BACK
-    ASKED     taken by the utterance's final            NONE       the final waits for its decode
-    BACK      taken by the utterance's final            NONE       the final has its words
-    ASKED     dropped                                   NONE       CancelRequest
-    BACK      dropped                                   NONE
+    state   input                                        → next   and
+    NONE    a pause, `AHEAD_AFTER_S` after the last one    ASKED    DecodeRequest (ahead)
+    ASKED   its words back                                 BACK
+    ASKED   taken by the utterance's final                 NONE     the final waits for its decode
+    BACK    taken by the utterance's final                 NONE     the final has its words
+    ASKED   dropped (stale)                                NONE     CancelRequest
+    ASKED   cancelled by the scheduler                     NONE
+    BACK    dropped (stale)                                NONE
 """
 
 from __future__ import annotations
