@@ -73,9 +73,9 @@ from openlisten.live.events import (
 )
 from openlisten.live.finals import KNOWN, FinalSlot, FinalState, Utterance
 from openlisten.live.interims import Interim, InterimDecodes
-from openlisten.live.results import ResultsWriter, seconds
+from openlisten.live.results import ResultsWriter
 from openlisten.live.stabilizer import Stabilizer, heard_whole
-from openlisten.live.words import after_prefix, cut_between, not_before, shifted, text_of
+from openlisten.live.words import after_prefix, cut_between, not_before, seconds, shifted, text_of
 
 __all__ = ["Channel", "ChannelConfig"]
 

@@ -16,20 +16,15 @@ from statistics import fmean
 import numpy as np
 import numpy.typing as npt
 
-from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.types import Word
 from openlisten.features.diarize import SpeakerTurns
 from openlisten.features.formatting import join_transcript
 from openlisten.features.live import LiveFeatures
 from openlisten.live.events import Results
+from openlisten.live.words import seconds
 from openlisten.transcript import TranscriptWord
 
-__all__ = ["ResultsWriter", "seconds"]
-
-
-def seconds(sample: int) -> float:
-    """A stream sample's time, in seconds, as Results carry it."""
-    return round(sample / SAMPLE_RATE, 3)
+__all__ = ["ResultsWriter"]
 
 
 class ResultsWriter:

@@ -14,11 +14,16 @@ from dataclasses import replace
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.types import Word, word_key
 
-__all__ = ["MAX_ECHO_WORDS", "after_prefix", "cut_between", "not_before", "shifted", "text_of"]
+__all__ = ["MAX_ECHO_WORDS", "after_prefix", "cut_between", "not_before", "seconds", "shifted", "text_of"]
 
 #: Most of the prefix's last words looked for said again at the start of a decode (the decoder's own
 #: `drop_repeats` removes longer runs).
 MAX_ECHO_WORDS = 2
+
+
+def seconds(sample: int) -> float:
+    """A stream sample's time, in seconds, as messages carry it."""
+    return round(sample / SAMPLE_RATE, 3)
 
 
 def text_of(words: Sequence[Word]) -> str:
