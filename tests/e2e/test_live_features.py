@@ -165,7 +165,8 @@ def test_diarize_keeps_speaker_numbers_through_the_session(client: DeepgramClien
     words = [w for _, final_words in spoken_finals(heard) for w in final_words]
     said_by = [[voice for start, voice in turns if start < w.end][-1] for w in words]
     assert [w.speaker for w in words] == said_by, [(w.word, w.start, w.end, w.speaker) for w in words]
-    assert set(said_by) == set(range(speakers))
+    finals = [(m.start, m.duration, [(w.word, w.end) for w in m.channel.alternatives[0].words]) for m in heard.finals()]
+    assert set(said_by) == set(range(speakers)), (turns, finals)
     # Interims may be dropped under load (not asserted to exist); those that come carry a known speaker.
     interim_words = [w for m in heard.of(ListenV1Results) if not m.is_final for w in m.channel.alternatives[0].words]
     assert all(w.speaker in range(speakers) for w in interim_words)
