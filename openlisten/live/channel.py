@@ -27,10 +27,10 @@ meanwhile (without that prefix) is shown, never confirmed. Under load, decodes c
 dropped and beams narrow: finals then come later, with the same words. Whisper sometimes ends its text early,
 at a sentence end with speech left: a final whose speech goes on `UNHEARD_S` after its last word is decoded on
 from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one whose decode skipped the start of its
-speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`). Each ``Finalize`` is answered by one
-final with ``from_finalize``: the one it closes, or, with no audio since the last final, an empty one after
-the finals in line (Finalizes with no audio between them, one answer: a client sending nothing else piles
-up nothing).
+speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`; alone, with no prefix, when it heard
+none). Each ``Finalize`` is answered by one final with ``from_finalize``: the one it closes, or, with no audio
+since the last final, an empty one after the finals in line (Finalizes with no audio between them, one
+answer: a client sending nothing else piles up nothing).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -514,6 +514,8 @@ class Channel:
         assert slot.samples is not None and slot.prefix is not None
         if not slot.retried and slot.heard is None and self._skipped(slot, words):
             slot.retried = True
+            if not words:
+                self._without_context(slot)
             self._decode_again(slot)
             return False
         heard = [*(slot.heard or []), *words]
@@ -533,6 +535,16 @@ class Channel:
         if not words:
             return slot.speech_end - slot.speech_start >= RETRY_SPEECH_S * SAMPLE_RATE
         return not heard_whole(words, slot.speech_start / SAMPLE_RATE)
+
+    @staticmethod
+    def _without_context(slot: FinalSlot) -> None:
+        """Decode a final's own audio alone from now on: after a forced prefix that ends a sentence, Whisper
+        may end its text at once, and under load (a narrow beam) again on the retry (seen with diarize at 4×
+        real time: two lines came back empty, and a later final said them, their times clamped to its
+        start)."""
+        assert slot.samples is not None
+        own = max(slot.start, slot.origin)
+        slot.samples, slot.origin, slot.prefix = slot.samples[own - slot.origin :], own, []
 
     def _decode_again(self, slot: FinalSlot) -> None:
         """Ask for a final's decode once more, with its prefix as it now is."""

@@ -624,6 +624,24 @@ def test_a_final_whose_decode_skipped_its_start_is_decoded_again() -> None:
     assert len(decodes) == 2 and decodes[0].item.prefix == decodes[1].item.prefix
 
 
+def test_a_final_that_heard_nothing_after_its_prefix_is_decoded_again_alone() -> None:
+    """Whisper may end its text right after a forced prefix that ends a sentence (seen under load, with a
+    narrow beam, on both tries): the retry decodes the final's own audio with no prefix, and its words come
+    in their own final, at their own times."""
+
+    class StopsAfterPrefix(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            return DecodeResult(()) if request.final and request.item.prefix else super().answer(request)
+
+    script = Script(session(), StopsAfterPrefix([(0.0, 1.5), (2.4, 3.9)]))
+    script.feed(pcm16(tone(1.5), silence(0.9), tone(1.5), silence(0.6))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final and e.transcript]
+    assert [e.transcript for e in finals] == ["w0 w1 w2 w3 w4", "w5 w6 w7 w8 w9"]
+    assert finals[1].words[0].start_s >= 2.4
+    retry = [r for r in script.requests if r.final][-1]
+    assert retry.item.prefix == "" and retry.start_s == finals[1].start_s
+
+
 @pytest.mark.parametrize(("speech_s", "decodes"), [(2.0, 2), (0.6, 1)])
 def test_a_final_that_heard_nothing_of_its_speech_is_decoded_once_more(speech_s: float, decodes: int) -> None:
     class HearsNothing(Timeline):
