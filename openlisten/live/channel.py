@@ -184,13 +184,8 @@ class Channel:
         return self._audio.end
 
     @property
-    def waiting(self) -> bool:
-        """Whether finals are still in line."""
-        return bool(self._slots)
-
-    @property
     def finals_in_line(self) -> int:
-        """Finals not sent yet: what a client sending Finalize after every few samples piles up."""
+        """Finals not sent yet (what a client sending Finalize after every few samples piles up)."""
         return len(self._slots)
 
     @property

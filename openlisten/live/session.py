@@ -146,7 +146,7 @@ class LiveSession:
     @property
     def waiting(self) -> bool:
         """Whether finals are still being decoded."""
-        return any(channel.waiting for channel in self._channels)
+        return any(channel.finals_in_line for channel in self._channels)
 
     @property
     def backlogged(self) -> bool:
