@@ -3,14 +3,10 @@
 from __future__ import annotations
 
 from openlisten.audio import SAMPLE_RATE
-from openlisten.engine.types import Word
 from openlisten.live.words import after_prefix, cut_between, not_before, shifted, text_of
+from tests.live.test_context import words
 
 S = SAMPLE_RATE
-
-
-def words(*timed: tuple[str, float, float]) -> list[Word]:
-    return [Word(text, start, end, 0.9) for text, start, end in timed]
 
 
 def test_words_are_shifted_to_stream_time_and_joined_as_a_prefix() -> None:
