@@ -485,9 +485,11 @@ class Channel:
         if interim.confirmable and self._finals_known:
             # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
             # decoded whole, once, with beam search and all its audio (better words, and fewer finals).
-            long_enough = interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE
-            speech_start = seconds(max(self._committed, utterance.onset))
-            agreed = self._stabilizer.update(words, seconds(interim.end) if long_enough else 0.0, speech_start)
+            if interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE:
+                speech_start = seconds(max(self._committed, utterance.onset))
+                agreed = self._stabilizer.update(words, seconds(interim.end), speech_start)
+            else:
+                self._stabilizer.hear(words, seconds(interim.end))
         if agreed:
             cut = cut_between(words, agreed, self._committed, interim.end)
             slot = FinalSlot(self._committed, cut, speech_final=False, from_finalize=False, origin=interim.origin)

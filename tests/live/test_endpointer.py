@@ -6,7 +6,7 @@ import pytest
 from openlisten.engine.types import Word
 from openlisten.engine.vad import FRAME_SAMPLES, EnergyDetector, SileroDetector
 from openlisten.live.endpointer import Endpointer, Offset, Onset, SpeechState
-from openlisten.live.stabilizer import SETTLED_S, Stabilizer
+from openlisten.live.stabilizer import EDGE_S, SETTLED_S, Stabilizer, heard_whole
 
 
 def push_all(endpointer: Endpointer, probabilities: list[float]) -> list[Onset | Offset]:
@@ -97,6 +97,24 @@ def test_two_hypotheses_that_skipped_the_same_speech_agree_on_nothing() -> None:
     assert stabilizer.update(stretched, audio_end_s=5.0, speech_start_s=0.0) == 0
     assert stabilizer.update([*stretched, *words("chinese")], audio_end_s=6.0, speech_start_s=0.0) == 0
     assert stabilizer.update(stretched, audio_end_s=5.0) == 3  # without a speech start, agreement alone
+
+
+def test_a_hypothesis_with_words_fewer_than_one_before_confirms_nothing_past_them() -> None:
+    # Seen at 8 continuous streams: the alignment spread "in being comparatively modern" over "for" and "all".
+    heard = words("in", "being", "comparatively", "modern", "for", "although", "the", "chinese", step=0.4)
+    stretched = [Word("for", 0.3, 1.15, 0.2), Word("all", 1.15, 2.27, 0.1), Word("the", 2.27, 3.0, 0.4)]
+    assert heard_whole(stretched, 0.0)
+    stabilizer = Stabilizer()
+    stabilizer.hear(heard, audio_end_s=4.5)
+    assert stabilizer.update(stretched, audio_end_s=3.0 + SETTLED_S, speech_start_s=0.0) == 0
+    # Words up to the skip are confirmed.
+    stabilizer.reset()
+    stabilizer.hear(words("a", "b", "c", "d", "e", "f", "g", step=0.3), audio_end_s=2.1 + EDGE_S)
+    fewer = [*words("a", "b", step=0.3), Word("f", 0.6, 2.0, 0.9)]
+    assert stabilizer.update(fewer, audio_end_s=2.0 + SETTLED_S, speech_start_s=0.0) == 2
+    # A new prefix forgets the hypotheses before it.
+    stabilizer.reset()
+    assert stabilizer.update(stretched, audio_end_s=3.0 + SETTLED_S, speech_start_s=0.0) == 3
 
 
 def test_words_near_the_end_of_the_audio_wait() -> None:
