@@ -1,7 +1,7 @@
 """`AheadDecode`: a live channel's final decoded ahead, at a pause that may end its utterance.
 
-At the first silent frame after speech, the channel asks for the decode its utterance's final would need if
-the utterance ended there. If it does (an endpoint, or a ``Finalize``) with no speech after the pause, the
+`AHEAD_TAIL_S` into a pause, the channel asks for the decode its utterance's final would need if the
+utterance ended there. If it does (an endpoint, or a ``Finalize``) with no speech after the pause, the
 final takes those words, or waits for that decode already under way, instead of asking for its own: its
 words are known sooner. Speech after the pause, or another final's words changing the decode's prefix,
 makes it useless: it is dropped, and cancelled if still in flight. At most one is held at a time::
@@ -29,11 +29,15 @@ from openlisten.engine.types import Word
 from openlisten.live.finals import Utterance
 from openlisten.live.words import shifted
 
-__all__ = ["AHEAD_AFTER_S", "Ahead", "AheadDecode"]
+__all__ = ["AHEAD_AFTER_S", "AHEAD_TAIL_S", "Ahead", "AheadDecode"]
 
 #: Audio an utterance must have (since it began, or since its last decode asked ahead) before a pause in it
 #: has its final decoded ahead: at a pause that may end it, not at every gap between two words.
 AHEAD_AFTER_S = 1.0
+#: Silence after the speech that the decode asked ahead holds: the speech detector's last speech frame often
+#: ends before a word's soft end, and Whisper without it hears another word (the "s" of "Americans", cut off
+#: at the first silent frame: "And so am I fellow America."; with 0.13 s after it, "Americans.").
+AHEAD_TAIL_S = 0.15
 
 
 @dataclass

@@ -5,8 +5,8 @@ time, so the same audio gives the same requests however it is cut into pieces.
 
 An utterance opens at a speech onset (with `PRE_ROLL_S` of audio before it) and closes at an endpoint:
 `endpointing` ms of silence, never less than `ENDPOINT_FLOOR_MS`. One final decode of the utterance (beam
-search) gives its words, with ``speech_final``: asked for ahead at the first silent frame after speech
-(`AheadDecode`, cancelled if speech comes back), or at the endpoint when the pause was not decoded ahead.
+search) gives its words, with ``speech_final``: asked for ahead `AHEAD_TAIL_S` into a pause (`AheadDecode`,
+cancelled if speech comes back), or at the endpoint when the pause was not decoded ahead.
 Meanwhile an interim decode is requested every `INTERIM_INTERVAL_S` of audio (`STABILIZE_INTERVAL_S`
 without ``interim_results``), greedy and coalesced under load; once the speech not yet final passes
 `CONFIRM_AFTER_S`, the words two successive hypotheses agree on, and the words one hypothesis heard well
@@ -58,7 +58,7 @@ from openlisten.engine.packed_decoder import DecodeItem, DecodeResult
 from openlisten.engine.types import Word
 from openlisten.engine.vad import FRAME_SAMPLES, SpeechDetector
 from openlisten.features.live import LiveFeatures
-from openlisten.live.ahead import Ahead, AheadDecode
+from openlisten.live.ahead import AHEAD_TAIL_S, Ahead, AheadDecode
 from openlisten.live.buffer import SampleBuffer
 from openlisten.live.context import FinalsContext
 from openlisten.live.endpointer import MIN_SPEECH_MS, SILENCE_THRESHOLD, Endpointer, Offset, Onset, SpeechState
@@ -123,6 +123,8 @@ MAX_CONTINUATIONS = 2
 #: its first word over it (seen at 16 streams: "Eight. The Press Yard." lost so; its interim had it).
 RETRY_SPEECH_S = 1.0
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
+#: The frame at which a pause's final is decoded ahead, counted from the pause's start.
+_AHEAD_TAIL_SAMPLES = math.ceil(AHEAD_TAIL_S * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
 
@@ -297,8 +299,8 @@ class Channel:
         # No interim during a pause: an endpoint may be coming, and its final is decoded ahead instead.
         if self._utterance is not None and speech:
             self._maybe_request_interim(now)
-        elif self._utterance is not None and self._speech_end == sample:
-            self._maybe_decode_ahead(self._utterance, sample)
+        elif self._utterance is not None and now - self._speech_end == _AHEAD_TAIL_SAMPLES:
+            self._maybe_decode_ahead(self._utterance, now)
         self._commit_silence(now)
         self._check_utterance_end(now)
 
@@ -408,8 +410,8 @@ class Channel:
             return
 
     def _maybe_decode_ahead(self, utterance: Utterance, end: int) -> None:
-        """At the first silent frame after speech (`end`), ask for the utterance's final decode ahead: if this
-        pause is its end, its final is known sooner (a ``Finalize`` sent at the pause waits less)."""
+        """`AHEAD_TAIL_S` into a pause (at `end`), ask for the utterance's final decode ahead: if this pause is
+        its end, its final is known sooner (a ``Finalize`` sent in the pause waits less)."""
         if not self._ahead.due(utterance, end) or not self._finals_known:
             return  # too soon after the last one, or its prefix is not known yet
         origin, prefix, item = self._item(utterance, end, final=True, context=True)

@@ -12,6 +12,7 @@ from openlisten.engine.types import Word
 from openlisten.engine.vad import EnergyDetector
 from openlisten.live import channel as channel_module
 from openlisten.live import session as session_module
+from openlisten.live.ahead import AHEAD_TAIL_S
 from openlisten.live.events import (
     CancelRequest,
     Close,
@@ -557,12 +558,16 @@ def test_a_backlog_past_the_limit_holds_the_client_back_and_drains() -> None:
 
 
 def test_a_pause_is_decoded_ahead_and_its_final_needs_no_decode_of_its_own() -> None:
-    """At the first silent frame after speech the utterance's final is decoded ahead: when the pause turns
-    out to be its end, the final goes out as soon as the endpoint is heard."""
+    """`AHEAD_TAIL_S` into a pause the utterance's final is decoded ahead, with that much silence after its
+    speech (where a word's soft end may be): when the pause turns out to be its end, the final goes out as
+    soon as the endpoint is heard."""
     script = Script(session(), Timeline([(0.0, 1.5)]))
-    script.feed(pcm16(tone(1.5), silence(0.1)))
+    script.feed(pcm16(tone(1.5), silence(AHEAD_TAIL_S - 0.05)))
+    assert not [r for r in script.requests if r.ahead]
+    script.feed(pcm16(silence(0.1)))
     ahead = [r for r in script.requests if r.ahead]
     assert len(ahead) == 1 and ahead[0].final
+    assert ahead[0].start_s + ahead[0].item.duration_s >= 1.5 + AHEAD_TAIL_S
     script.answer()  # back before the endpoint: nothing is final yet
     assert not [e for e in script.said() if isinstance(e, Results)]
     script.feed(pcm16(silence(0.5)))
