@@ -34,10 +34,11 @@ __all__ = ["AHEAD_AFTER_S", "AHEAD_TAIL_S", "Ahead", "AheadDecode"]
 #: Audio an utterance must have (since it began, or since its last decode asked ahead) before a pause in it
 #: has its final decoded ahead: at a pause that may end it, not at every gap between two words.
 AHEAD_AFTER_S = 1.0
-#: Silence after the speech that the decode asked ahead holds: the speech detector's last speech frame often
-#: ends before a word's soft end, and Whisper without it hears another word (the "s" of "Americans", cut off
-#: at the first silent frame: "And so am I fellow America."; with 0.13 s after it, "Americans.").
-AHEAD_TAIL_S = 0.15
+#: Silence after the speech that the decode asked ahead holds (three of the speech detector's frames): its
+#: last speech frame often ends before a word's soft end, and Whisper without it hears another word (the "s"
+#: of "Americans", cut off at the first silent frame: "And so am I fellow America."; with one frame after it
+#: still "America", with two or more "Americans"). Each frame more delays every final decoded ahead.
+AHEAD_TAIL_S = 0.096
 
 
 @dataclass

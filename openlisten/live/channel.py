@@ -124,7 +124,7 @@ MAX_CONTINUATIONS = 2
 RETRY_SPEECH_S = 1.0
 #: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 #: The frame at which a pause's final is decoded ahead, counted from the pause's start.
-_AHEAD_TAIL_SAMPLES = math.ceil(AHEAD_TAIL_S * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES
+_AHEAD_TAIL_SAMPLES = round(AHEAD_TAIL_S * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
 
