@@ -36,7 +36,7 @@ import websockets
 from openlisten.audio import decode_audio
 from openlisten.audio.stream import MAX_PIECE_CHANNEL_S
 from tests.audio.conftest import encode
-from tests.conftest import EVAL, words_of
+from tests.conftest import EVAL, JFK_TEXT, words_of
 
 pytestmark = [
     pytest.mark.e2e,
@@ -471,4 +471,46 @@ def test_a_stream_sent_far_faster_than_real_time_is_held_back_and_loses_no_word(
     reference = words_of(" ".join(texts))
     heard = words_of(" ".join(words))
     assert jiwer.wer(" ".join(reference), " ".join(heard)) < 0.12
+    assert growth <= BOUND_MIB
+
+
+async def _finalize_spam(url: str, speech: bytes, count: int) -> tuple[int | None, int, list[str]]:
+    """Speech, then `count` times one sample and a ``Finalize``, all sent at once: the close code, how many
+    finals answered a ``Finalize``, and the words of the finals."""
+    answers, words = 0, []
+    async with websockets.connect(url, additional_headers=AUTH, max_size=None) as ws:
+
+        async def send() -> None:
+            await ws.send(speech)
+            for _ in range(count):
+                await ws.send(b"\x10\x00")
+                await ws.send(json.dumps({"type": "Finalize"}))
+            await ws.send(json.dumps({"type": "CloseStream"}))
+
+        sender = asyncio.create_task(send())
+        async for message in ws:
+            event = json.loads(message)
+            if event.get("type") == "Results" and event.get("is_final"):
+                answers += bool(event.get("from_finalize"))
+                words += [w["word"] for w in event["channel"]["alternatives"][0]["words"]]
+        await sender
+        return ws.close_code, answers, words
+
+
+def test_finalize_after_every_sample_is_answered_each_time_within_the_memory_bound(
+    server: Server, jfk_flac: bytes
+) -> None:
+    """A client sending ``Finalize`` after every sample while a final is decoded puts a final in line each
+    time: past `MAX_FINALS_IN_LINE` the server stops reading, as for audio sent too fast; every ``Finalize``
+    still gets its own answer, and no word is lost."""
+    speech = decode_audio(jfk_flac).pcm[0].astype("<i2").tobytes()
+    count = 1000
+    url = server.ws_url + "?encoding=linear16&sample_rate=16000"
+    result, growth = server.growth_of(lambda: asyncio.run(_finalize_spam(url, speech, count)), "Finalize spam")
+    assert isinstance(result, tuple)
+    closed, answers, words = result
+    SEEN[f"live {closed}"] += 1
+    assert closed == 1000
+    assert answers == count
+    assert jiwer.wer(" ".join(words_of(JFK_TEXT)), " ".join(words_of(" ".join(words)))) <= 0.15
     assert growth <= BOUND_MIB
