@@ -75,7 +75,16 @@ from openlisten.live.finals import KNOWN, FinalSlot, FinalState, Utterance
 from openlisten.live.interims import Interim, InterimDecodes
 from openlisten.live.results import ResultsWriter
 from openlisten.live.stabilizer import Stabilizer, heard_whole
-from openlisten.live.words import after_prefix, cut_between, not_before, seconds, shifted, text_of
+from openlisten.live.words import (
+    MAX_ECHO_WORDS,
+    after_prefix,
+    cut_between,
+    not_before,
+    seconds,
+    shifted,
+    text_of,
+    without_replay,
+)
 
 __all__ = ["Channel", "ChannelConfig"]
 
@@ -511,6 +520,9 @@ class Channel:
         goes on `UNHEARD_S` or more after the last of them, and the rest is decoded on, with every word so
         far forced as the prefix."""
         assert slot.samples is not None and slot.prefix is not None
+        if slot.heard is None:
+            earlier = self._context.last_words(len(words) + MAX_ECHO_WORDS)
+            words = without_replay(words, earlier, slot.speech_start / SAMPLE_RATE)
         if not slot.retried and slot.heard is None and self._skipped(slot, words):
             slot.retried = True
             if not words:

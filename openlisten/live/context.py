@@ -48,6 +48,15 @@ class FinalsContext:
         while self._finals and self._finals[0].start < sample:
             self._finals.popleft()
 
+    def last_words(self, count: int) -> list[Word]:
+        """The last `count` words of the finals (fewer if they hold fewer)."""
+        words: list[Word] = []
+        for known in reversed(self._finals):
+            words[:0] = known.words
+            if len(words) >= count:
+                return words[-count:]
+        return words
+
     def around(self, start: int, end: int, seconds: float, kept: int) -> tuple[int, list[Word]]:
         """Where a decode of the audio from `start` to `end` begins, and its prefix: the finals of the last
         `seconds` of speech before `start` (counted back from their last word, not across the pause after

@@ -10,15 +10,31 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import replace
+from difflib import SequenceMatcher
 
 from openlisten.audio import SAMPLE_RATE
 from openlisten.engine.types import Word, word_key
 
-__all__ = ["MAX_ECHO_WORDS", "after_prefix", "cut_between", "not_before", "seconds", "shifted", "text_of"]
+__all__ = [
+    "MAX_ECHO_WORDS",
+    "MIN_REPLAY_WORDS",
+    "after_prefix",
+    "cut_between",
+    "not_before",
+    "seconds",
+    "shifted",
+    "text_of",
+    "without_replay",
+]
 
 #: Most of the prefix's last words looked for said again at the start of a decode (the decoder's own
 #: `drop_repeats` removes longer runs).
 MAX_ECHO_WORDS = 2
+#: Fewest words of a replay of the earlier finals that `without_replay` drops.
+MIN_REPLAY_WORDS = 4
+#: Share of a replay's words that must be the earlier finals' words, in order: Whisper's copy may leave out
+#: or change a word ("printing the only sense…" for "printing in the only sense…").
+REPLAY_MATCH = 0.75
 
 
 def seconds(sample: int) -> float:
@@ -50,6 +66,25 @@ def after_prefix(words: list[Word], prefix: Sequence[Word], start: int) -> list[
         echo = words[:size]
         said_again = [word_key(w.text) for w in echo] == [word_key(w.text) for w in prefix[-size:]]
         if said_again and echo[-1].start_s < start_s:
+            return words[size:]
+    return words
+
+
+def without_replay(words: list[Word], earlier: Sequence[Word], speech_start_s: float) -> list[Word]:
+    """`words` less a replay at their start: `MIN_REPLAY_WORDS` or more that say the end of the `earlier`
+    finals' words again, nearly word for word, and lie before the final's own speech (from `speech_start_s`):
+    in the context audio, where they were already final. Seen at 8 streams: after the prefix "…we are at
+    present concerned.", Whisper said "Printing the only sense with which we are at present concerned." once
+    more, aligned into the end of the context, then the new words. (A speaker who says a phrase again, a
+    number read back, says it in the final's own speech.)"""
+    before = [word_key(w.text) for w in earlier]
+    for size in range(len(words), MIN_REPLAY_WORDS - 1, -1):
+        run = words[:size]
+        if not before or run[-1].end_s > speech_start_s or word_key(run[-1].text) != before[-1]:
+            continue
+        keys = [word_key(w.text) for w in run]
+        blocks = SequenceMatcher(None, keys, before[-(size + MAX_ECHO_WORDS) :], autojunk=False).get_matching_blocks()
+        if sum(block.size for block in blocks) >= REPLAY_MATCH * size:
             return words[size:]
     return words
 
