@@ -492,12 +492,13 @@ class Channel:
         if interim is None or utterance is None:
             return
         words = after_prefix(shifted(result.words, interim.origin), interim.prefix, self._committed)
+        speech_start = seconds(max(self._committed, utterance.onset))
+        words = without_replay(words, self._context.last_words(len(words) + MAX_ECHO_WORDS), speech_start)
         agreed = 0
         if interim.confirmable and self._finals_known:
             # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
             # decoded whole, once, with beam search and all its audio (better words, and fewer finals).
             if interim.end - self._committed >= CONFIRM_AFTER_S * SAMPLE_RATE:
-                speech_start = seconds(max(self._committed, utterance.onset))
                 agreed = self._stabilizer.update(words, seconds(interim.end), speech_start)
             else:
                 self._stabilizer.hear(words, seconds(interim.end))

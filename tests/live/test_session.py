@@ -647,6 +647,25 @@ def test_a_final_that_heard_nothing_after_its_prefix_is_decoded_again_alone() ->
     assert retry.item.prefix == "" and retry.start_s == finals[1].start_s
 
 
+def test_a_final_that_says_the_final_before_it_again_in_its_context_sends_it_once() -> None:
+    """Whisper may say the previous final again after the forced prefix, aligned into the context audio,
+    before the new words (seen at 8 streams): that replay is not sent a second time."""
+
+    class Replays(Timeline):
+        def answer(self, request: DecodeRequest) -> DecodeResult:
+            result = super().answer(request)
+            if not (request.final and request.item.prefix):
+                return result
+            context_end = 1.5 - request.start_s
+            replay = tuple(Word(f"w{i}", context_end, context_end, 0.9) for i in range(5))
+            return DecodeResult((*replay, *result.words))
+
+    script = Script(session(), Replays([(0.0, 1.5), (2.4, 3.9)]))
+    script.feed(pcm16(tone(1.5), silence(0.9), tone(1.5), silence(0.6))).answer()
+    finals = [e for e in script.said() if isinstance(e, Results) and e.is_final and e.transcript]
+    assert [e.transcript for e in finals] == ["w0 w1 w2 w3 w4", "w5 w6 w7 w8 w9"]
+
+
 @pytest.mark.parametrize(("speech_s", "decodes"), [(2.0, 2), (0.6, 1)])
 def test_a_final_that_heard_nothing_of_its_speech_is_decoded_once_more(speech_s: float, decodes: int) -> None:
     class HearsNothing(Timeline):
