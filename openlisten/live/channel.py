@@ -28,9 +28,10 @@ dropped and beams narrow: finals then come later, with the same words. Whisper s
 at a sentence end with speech left: a final whose speech goes on `UNHEARD_S` after its last word is decoded on
 from there, with its words so far as prefix (`MAX_CONTINUATIONS`); one whose decode skipped the start of its
 speech, or heard none of it, is decoded once more (`RETRY_SPEECH_S`; alone, with no prefix, when it heard
-none). Each ``Finalize`` is answered by one final with ``from_finalize``: the one it closes, or, with no audio
-since the last final, an empty one after the finals in line (Finalizes with no audio between them, one
-answer: a client sending nothing else piles up nothing).
+none); a decode that says the earlier finals' last words again before its own speech has that replay dropped
+(`without_replay`). Each ``Finalize`` is answered by one final with ``from_finalize``: the one it closes,
+or, with no audio since the last final, an empty one after the finals in line (Finalizes with no audio
+between them, one answer: a client sending nothing else piles up nothing).
 
 While finals wait, interims go on for the audio after them, so a client that sends ``Finalize`` at every
 pause still sees text grow. With ``diarize`` a final also waits for its speakers: once its words are
@@ -131,9 +132,9 @@ MAX_CONTINUATIONS = 2
 #: with other streams under load, at times says nothing, or skips the start of its audio and stretches
 #: its first word over it (seen at 16 streams: "Eight. The Press Yard." lost so; its interim had it).
 RETRY_SPEECH_S = 1.0
-#: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 #: The frame at which a pause's final is decoded ahead, counted from the pause's start.
 _AHEAD_TAIL_SAMPLES = round(AHEAD_TAIL_S * SAMPLE_RATE / FRAME_SAMPLES) * FRAME_SAMPLES
+#: Audio kept while nothing is being decoded: the pre-roll of a speech onset not yet confirmed.
 _KEEP_SAMPLES = int(PRE_ROLL_S * SAMPLE_RATE) + math.ceil(MIN_SPEECH_MS * 16 / FRAME_SAMPLES + 1) * FRAME_SAMPLES
 
 
@@ -493,7 +494,7 @@ class Channel:
             return
         words = after_prefix(shifted(result.words, interim.origin), interim.prefix, self._committed)
         speech_start = seconds(max(self._committed, utterance.onset))
-        words = without_replay(words, self._context.last_words(len(words) + MAX_ECHO_WORDS), speech_start)
+        words = self._without_replay(words, speech_start)
         agreed = 0
         if interim.confirmable and self._finals_known:
             # Words become final before the endpoint only in a long stretch of speech: a shorter one is soon
@@ -521,15 +522,14 @@ class Channel:
         goes on `UNHEARD_S` or more after the last of them, and the rest is decoded on, with every word so
         far forced as the prefix."""
         assert slot.samples is not None and slot.prefix is not None
-        if slot.heard is None:
-            earlier = self._context.last_words(len(words) + MAX_ECHO_WORDS)
-            words = without_replay(words, earlier, slot.speech_start / SAMPLE_RATE)
-        if not slot.retried and slot.heard is None and self._skipped(slot, words):
-            slot.retried = True
-            if not words:
-                self._without_context(slot)
-            self._decode_again(slot)
-            return False
+        if slot.heard is None:  # the decode of the final's start
+            words = self._without_replay(words, slot.speech_start / SAMPLE_RATE)
+            if not slot.retried and self._skipped(slot, words):
+                slot.retried = True
+                if not words:
+                    self._without_context(slot)
+                self._decode_again(slot)
+                return False
         heard = [*(slot.heard or []), *words]
         unheard = bool(heard) and slot.speech_end - heard[-1].end_s * SAMPLE_RATE >= UNHEARD_S * SAMPLE_RATE
         if not (words and unheard and slot.continuations < MAX_CONTINUATIONS):
@@ -539,6 +539,10 @@ class Channel:
         slot.continuations += 1
         self._decode_again(slot)
         return False
+
+    def _without_replay(self, words: list[Word], speech_start_s: float) -> list[Word]:
+        """`words` less a replay of the finals before them (`without_replay`)."""
+        return without_replay(words, self._context.last_words(len(words) + MAX_ECHO_WORDS), speech_start_s)
 
     @staticmethod
     def _skipped(slot: FinalSlot, words: list[Word]) -> bool:

@@ -69,7 +69,6 @@ class Stabilizer:
         if speech_start_s is not None:
             while agreed < len(hypothesis) and hypothesis[agreed].end_s <= audio_end_s - SETTLED_S:
                 agreed += 1
-        if speech_start_s is not None:
             agreed = self._not_missing(hypothesis, agreed)
             self._recent.append((hypothesis, audio_end_s))
         self._previous = tuple(hypothesis[agreed:])
