@@ -78,11 +78,13 @@ def without_replay(words: list[Word], earlier: Sequence[Word], speech_start_s: f
     more, aligned into the end of the context, then the new words. (A speaker who says a phrase again, a
     number read back, says it in the final's own speech.)"""
     before = [word_key(w.text) for w in earlier]
+    if not before:
+        return words
     for size in range(len(words), MIN_REPLAY_WORDS - 1, -1):
-        run = words[:size]
-        if not before or run[-1].end_s > speech_start_s or word_key(run[-1].text) != before[-1]:
-            continue
-        keys = [word_key(w.text) for w in run]
+        last = words[size - 1]
+        if last.end_s > speech_start_s or word_key(last.text) != before[-1]:
+            continue  # a replay ends where the earlier finals end, before this speech
+        keys = [word_key(w.text) for w in words[:size]]
         blocks = SequenceMatcher(None, keys, before[-(size + MAX_ECHO_WORDS) :], autojunk=False).get_matching_blocks()
         if sum(block.size for block in blocks) >= REPLAY_MATCH * size:
             return words[size:]
